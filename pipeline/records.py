@@ -33,6 +33,7 @@ class FeedState:
     last_modified: str | None = None
     body_hash: str | None = None
     consecutive_failures: int = 0
+    last_success_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,18 @@ class StoredArticle:
     model_version: str = ""
     duplicate_of: int | None = None
     story_id: int | None = None
+    corrections: dict[str, bool] = field(default_factory=dict)  # analysts' latest values
+    classification_status: str = "ok"
+    extraction_detail: str | None = None
+
+    def label(self, name: str) -> bool:
+        """The label as users should see it: an analyst's correction wins over the model."""
+        if name in self.corrections:
+            return self.corrections[name]
+        return bool(getattr(self, name))
+
+    def is_corrected(self, name: str) -> bool:
+        return name in self.corrections
 
 
 @dataclass(frozen=True)

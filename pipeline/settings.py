@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///data/compactwatch.db",
         validation_alias=_env("DATABASE_URL"),
-        description="SQLAlchemy URL of the store; SQLite by default, postgresql+psycopg://... for PostgreSQL.",
+        description="SQLAlchemy URL of the store: SQLite by default, or postgresql+psycopg://...",
     )
     feeds: Path = Field(Path("feeds.yaml"), description="Path of the feeds file (feeds.yaml).")
     routes: Path = Field(

@@ -1,0 +1,196 @@
+"""Slack alert messages and the one client call that posts them.
+
+Everything from feeds and pages is untrusted: it is escaped for mrkdwn (only &, < and >
+are control characters, so `<!channel>` in a headline shows literally and pings no one),
+links are only made for http(s) URLs, and messages stay well inside Block Kit limits.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import urllib.error
+from dataclasses import dataclass
+from http.client import RemoteDisconnected
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from pipeline.records import StoredArticle
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+FALLBACK_LIMIT = 3000
+QUOTE_LIMIT = 280
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "invalid_arguments",
+        "team_access_not_granted",
+    }
+)
+FRAME_LABELS = {
+    "pro_city_inclusion": "Pro-city inclusion",
+    "sovereignty_framing": "Sovereignty framing",
+}
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape Slack's three control characters; nothing else may be entity-encoded."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_link(url: str) -> str | None:
+    """A URL usable inside `<url|text>`, or None when it is not plain http(s)."""
+    url = url.strip()
+    if not re.match(r"^https?://[^\s]+$", url, flags=re.IGNORECASE):
+        return None
+    return url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+
+
+def trim_at_sentence(text: str, limit: int) -> str:
+    """Shorten to `limit` chars, preferring a sentence end, else a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "), cut.rfind('." '))
+    if end >= limit // 2:
+        return cut[: end + 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut[: limit - 1]) + "…"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def alert_text(article: StoredArticle) -> str:
+    """Plain-text notification fallback (also what the console shows)."""
+    frames = [name for key, name in FRAME_LABELS.items() if article.label(key)]
+    framing = f" [{', '.join(frames)}]" if frames else ""
+    return _clip(f"Relevant coverage: {article.title} ({article.outlet}){framing}", FALLBACK_LIMIT)
+
+
+def alert_blocks(article: StoredArticle, *, actions: bool = False) -> list[dict[str, Any]]:
+    """Block Kit for one alert: linked headline, outlet and date, scores, frames, evidence."""
+    title = escape_mrkdwn(_clip(article.title or "(untitled)", HEADER_LIMIT * 2))
+    link = safe_link(article.url)
+    headline = f"*<{link}|{title}>*" if link else f"*{title}*"
+    when = article.published_at or article.fetched_at
+    meta = " · ".join(
+        part
+        for part in (
+            escape_mrkdwn(article.outlet or article.feed_name),
+            when.strftime("%d %b %Y %H:%M UTC") if when else "",
+            f"relevance {article.relevance:.2f}",
+        )
+        if part
+    )
+    badges = []
+    for key, name in FRAME_LABELS.items():
+        score = getattr(article, f"{key}_score")
+        mark = ":large_green_circle:" if article.label(key) else ":white_circle:"
+        badges.append(f"{mark} {name} {score:.2f}")
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(headline, SECTION_LIMIT)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(meta, SECTION_LIMIT)}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "   ".join(badges)}},
+    ]
+    for key, name in FRAME_LABELS.items():
+        quotes = article.evidence.get(key) or []
+        if article.label(key) and quotes:
+            quote = escape_mrkdwn(trim_at_sentence(quotes[0], QUOTE_LIMIT))
+            blocks.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*\n>{quote}"}}
+            )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": escape_mrkdwn(f"compactwatch · model {article.model_version}")}
+            ],
+        }
+    )
+    return blocks
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What happened to one chat.postMessage call.
+
+    kind: sent | retry (nothing was posted; try later) | failed (permanent) |
+    unknown (Slack may have posted it; never re-post blindly).
+    """
+
+    kind: str
+    ts: str | None = None
+    channel_id: str | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def make_client(token: str, base_url: str, timeout: int = 15) -> WebClient:
+    """A WebClient that never retries by itself: a retried post after a lost response
+    would duplicate the alert, so the outbox decides."""
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+def post_alert(
+    client: WebClient, channel: str, article: StoredArticle, *, alert_id: int
+) -> SendOutcome:
+    """Post one alert and grade the outcome for the relay."""
+    return call_slack(
+        client.chat_postMessage,
+        channel=channel,
+        text=alert_text(article),
+        blocks=alert_blocks(article),
+        unfurl_links=False,
+        unfurl_media=False,
+        metadata={"event_type": "compactwatch_alert", "event_payload": {"alert_id": alert_id}},
+    )
+
+
+def call_slack(method: Any, **kwargs: Any) -> SendOutcome:
+    """Run one Web API call and map every failure mode to a SendOutcome."""
+    try:
+        response = method(**kwargs)
+    except SlackApiError as error:
+        status = error.response.status_code
+        code = str(error.response.get("error", "") or f"HTTP {status}")
+        if status == 429:
+            retry = error.response.headers.get("Retry-After") or error.response.headers.get(
+                "retry-after"
+            )
+            return SendOutcome("retry", error="ratelimited", retry_after=float(retry or 30))
+        if status >= 500:
+            return SendOutcome("retry", error=f"Slack server error {status}")
+        if code in PERMANENT_ERRORS or 400 <= status < 500:
+            return SendOutcome("failed", error=code)
+        return SendOutcome("failed", error=code)
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if isinstance(reason, ConnectionRefusedError | socket.gaierror):
+            return SendOutcome("retry", error=f"Slack unreachable: {reason}")
+        return SendOutcome("unknown", error=f"connection lost: {reason}")
+    except (TimeoutError, RemoteDisconnected, ConnectionResetError) as error:
+        return SendOutcome("unknown", error=f"no response from Slack: {error!r:.200}")
+    except ConnectionRefusedError as error:
+        return SendOutcome("retry", error=f"Slack unreachable: {error}")
+    data = response.data if isinstance(response.data, dict) else {}
+    return SendOutcome("sent", ts=data.get("ts"), channel_id=data.get("channel"))

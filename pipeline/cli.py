@@ -1,0 +1,388 @@
+"""The `compactwatch` command line.
+
+Every command reports problems as one line (`error: ...`) and exits non-zero; tracebacks
+are for bugs only. Commands only wire things together: the work happens in the stages.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.errors import CompactwatchError
+from pipeline.records import CycleSummary
+from pipeline.runtime import Runtime, configure_logging, console
+from pipeline.settings import Settings, env_name, load_settings
+from pipeline.store import ArticleFilter
+
+app = typer.Typer(
+    help="compactwatch: press monitoring of the UN migration compacts and cities' place in them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+feeds_app = typer.Typer(help="List feeds with their health; import and export OPML.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Inspect the Slack alert outbox.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(db_app, name="db")
+app.add_typer(alerts_app, name="alerts")
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+# ---------------------------------------------------------------------------- run / once
+@app.command()
+def run(
+    web: Annotated[bool, typer.Option("--web", help="Also serve the analyst archive.")] = False,
+) -> None:
+    """Poll every feed on its schedule and relay alerts until Ctrl-C."""
+    from pipeline.scheduler import build_scheduler, run_until_stopped
+
+    settings = _settings()
+    runtime = Runtime.open(settings)
+    enabled = [f for f in runtime.feeds if f.enabled]
+    console.print(
+        f"compactwatch: {len(enabled)} feeds from {settings.feeds}, store {_safe_url(settings.database_url)}"
+    )
+    console.print(f"alerts: {runtime.slack_mode()}")
+    sender = runtime.sender()
+    with runtime.orchestrator() as orchestrator:
+        scheduler = build_scheduler(
+            orchestrator,
+            runtime.store,
+            enabled,
+            lambda: runtime.relay(sender),
+            relay_interval=settings.relay_interval,
+            workers=settings.workers,
+            extra_jobs=_extra_jobs(runtime, web),
+        )
+        console.print("running; press Ctrl-C to stop")
+        run_until_stopped(scheduler)
+    console.print("stopped cleanly")
+
+
+def _extra_jobs(runtime: Runtime, web: bool):  # type: ignore[no-untyped-def]
+    try:
+        from alerts.schedule import add_scheduled_jobs
+    except ImportError:
+        return None
+    return lambda scheduler: add_scheduled_jobs(scheduler, runtime, web=web)
+
+
+@app.command()
+def once(
+    force: Annotated[bool, typer.Option("--force", help="Poll every feed, even those backing off.")] = False,
+) -> None:
+    """Run one full cycle (poll, fetch, classify, store, alert), print a summary, exit."""
+    settings = _settings()
+    runtime = Runtime.open(settings)
+    due = runtime.store.due_feeds(datetime.now(UTC) + timedelta(days=3650) if force else None)
+    console.print(f"alerts: {runtime.slack_mode()}")
+    summary = run_cycle_with_progress(runtime, due)
+    report = runtime.relay(runtime.sender())
+    counts = runtime.store.alert_counts()
+    print_summary(summary, report.sent, counts.get("pending", 0) + counts.get("sending", 0))
+
+
+def run_cycle_with_progress(runtime: Runtime, due: list) -> CycleSummary:  # type: ignore[type-arg]
+    with (
+        runtime.orchestrator() as orchestrator,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("polling feeds", total=len(due))
+        return orchestrator.run_cycle(due, on_feed_done=lambda _o: progress.advance(task))
+
+
+def print_summary(summary: CycleSummary, sent: int, pending: int) -> None:
+    table = Table(title="compactwatch cycle", show_header=True)
+    table.add_column("feeds ok", justify="right")
+    table.add_column("feeds unchanged", justify="right")
+    table.add_column("feeds failed", justify="right")
+    table.add_column("new articles", justify="right")
+    table.add_column("duplicates", justify="right")
+    table.add_column("relevant", justify="right")
+    table.add_column("alerts sent", justify="right")
+    table.add_column("alerts pending", justify="right")
+    table.add_row(
+        *map(
+            str,
+            (
+                summary.feeds_ok,
+                summary.feeds_unchanged,
+                summary.feeds_failed,
+                summary.new_articles,
+                summary.duplicates,
+                summary.relevant,
+                sent,
+                pending,
+            ),
+        )
+    )
+    console.print(table)
+    for name, reason in summary.failures:
+        console.print(f"[red]failed[/] {name}: ", end="")
+        console.print(reason, markup=False)
+
+
+# ---------------------------------------------------------------------------- feeds
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """Every feed with its health, failing ones first."""
+    runtime = Runtime.open(_settings())
+    table = Table(show_lines=False)
+    for column in ("feed", "status", "last success", "failures", "next poll", "articles", "last error"):
+        table.add_column(column)
+    for row in runtime.store.feed_rows():
+        status = str(row["status"])
+        colour = {"failing": "red", "ok": "green"}.get(status, "yellow")
+        table.add_row(
+            str(row["name"]),
+            f"[{colour}]{status}[/]",
+            _when(row["last_success_at"]),  # type: ignore[arg-type]
+            str(row["consecutive_failures"]),
+            _when(row["next_due_at"]),  # type: ignore[arg-type]
+            str(row["articles_found"]),
+            (str(row["last_error"] or ""))[:70].replace("[", "\\["),
+        )
+    console.print(table)
+
+
+@feeds_app.command("import")
+def feeds_import(
+    opml: Annotated[Path, typer.Argument(help="OPML file to import.", exists=True, dir_okay=False)],
+) -> None:
+    """Add the feeds of an OPML file to feeds.yaml, skipping ones already there."""
+    from pipeline.feeds_config import dump_feeds, load_feeds
+    from pipeline.opml import merge_feeds, parse_opml
+
+    settings = _settings()
+    existing = load_feeds(settings.feeds) if settings.feeds.exists() else []
+    result = merge_feeds(existing, parse_opml(opml.read_bytes()))
+    dump_feeds(result.feeds, settings.feeds)
+    console.print(
+        f"imported {result.added} feeds into {settings.feeds}; "
+        f"skipped {result.skipped_duplicates} duplicates and {result.skipped_invalid} invalid entries"
+    )
+
+
+@feeds_app.command("export")
+def feeds_export(
+    out: Annotated[Path | None, typer.Argument(help="Write OPML here (default: stdout).")] = None,
+) -> None:
+    """Write feeds.yaml as OPML 2.0 for any feed reader."""
+    from pipeline.feeds_config import load_feeds
+    from pipeline.opml import export_opml
+
+    settings = _settings()
+    text = export_opml(load_feeds(settings.feeds))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+# ---------------------------------------------------------------------------- articles
+@app.command()
+def articles(
+    relevant: Annotated[
+        bool | None, typer.Option("--relevant/--irrelevant", help="Only relevant (or irrelevant) articles.")
+    ] = None,
+    frame: Annotated[
+        str | None,
+        typer.Option(help="Only articles with this frame: pro_city_inclusion or sovereignty_framing."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles fetched since: 2026-11-01, or 7d, 24h.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many to show.")] = 30,
+) -> None:
+    """Recent articles with their labels (analyst corrections marked *)."""
+    if frame not in (None, "pro_city_inclusion", "sovereignty_framing"):
+        raise typer.BadParameter("use pro_city_inclusion or sovereignty_framing", param_hint="--frame")
+    runtime = Runtime.open(_settings())
+    rows = runtime.store.articles(
+        ArticleFilter(relevant=relevant, frame=frame, since=parse_since(since), limit=limit)
+    )
+    table = Table()
+    for column in ("id", "fetched", "outlet", "title", "rel", "city", "sov", "extraction"):
+        table.add_column(column)
+    for a in rows:
+
+        def mark(label: str, a=a) -> str:  # type: ignore[no-untyped-def]
+            value = "yes" if a.label(label) else "-"
+            return value + ("*" if a.is_corrected(label) else "")
+
+        table.add_row(
+            str(a.id),
+            _when(a.fetched_at),
+            (a.outlet or "")[:20],
+            a.title[:70],
+            f"{mark('relevant')} {a.relevance:.2f}",
+            mark("pro_city_inclusion"),
+            mark("sovereignty_framing"),
+            a.extraction_status,
+            style=None if a.label("relevant") else "dim",
+        )
+    console.print(table)
+    if not rows:
+        console.print("no articles match")
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    value = value.strip()
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    if value[:-1].isdigit() and value[-1] in units:
+        return datetime.now(UTC) - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date (2026-11-01) or age (7d)", param_hint="--since"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------- alerts
+@alerts_app.command("list")
+def alerts_list(
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only alerts that failed or whose outcome is unknown.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """Alerts in the outbox with their delivery status."""
+    runtime = Runtime.open(_settings())
+    rows = runtime.store.alerts(limit=limit)
+    if failed:
+        rows = [r for r in rows if r["status"] in ("failed", "unknown")]
+    table = Table()
+    for column in ("id", "channel", "status", "tries", "title", "error"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["id"]), str(r["channel"]), str(r["status"]), str(r["attempts"]),
+            str(r["title"] or "")[:60], str(r["last_error"] or "")[:60],
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        ", ".join(f"{k}: {v}" for k, v in sorted(runtime.store.alert_counts().items())) or "no alerts"
+    )
+
+
+# ---------------------------------------------------------------------------- db / settings
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically on start)."""
+    from pipeline.store import open_store
+
+    settings = _settings()
+    open_store(settings.database_url)
+    console.print(f"database at {_safe_url(settings.database_url)} is up to date")
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting, its environment variable and its effective value (secrets hidden)."""
+    settings = _settings()
+    table = Table()
+    for column in ("environment variable", "value", "meaning"):
+        table.add_column(column)
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = "********" if value is not None and "Secret" in type(value).__name__ else str(value)
+        table.add_row(env_name(name), shown, field.description or "")
+    console.print(table)
+
+
+@app.command()
+def demo(
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Leave the archive UI running on the demo data.")
+    ] = False,
+) -> None:
+    """Run one cycle against bundled sample feeds and a local Slack server; show what Slack got."""
+    from pipeline.demo import run_demo
+
+    run_demo(serve=serve)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
+
+
+def _register_optional_commands() -> None:
+    """Commands from other packages; missing ones are simply absent."""
+    try:
+        from classifiers import commands as classifier_commands
+
+        app.command("classify")(classifier_commands.classify)
+        app.command("train")(classifier_commands.train)
+        app.command("eval")(classifier_commands.eval)
+    except ImportError:
+        pass
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    """Entry point: one clear line for user errors, exit codes 1 (error) and 2 (usage)."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.Abort:
+        console.print("aborted")
+        sys.exit(130)
+    except click.UsageError as error:
+        path = error.ctx.command_path if error.ctx else "compactwatch"
+        hint = f" (see: {path} --help)"
+        print(f"error: {error.format_message()}{hint}", file=sys.stderr)
+        sys.exit(2)
+    except click.ClickException as error:
+        print(f"error: {error.format_message()}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except CompactwatchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

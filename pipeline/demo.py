@@ -1,0 +1,120 @@
+"""`compactwatch demo`: the whole product on one machine, with no Slack and no internet.
+
+Serves the bundled sample outlets (pipeline/demo_data) and a local Slack Web API server on
+127.0.0.1, runs one real cycle into a temporary database, relays the alerts through the
+real slack-sdk client, and prints the messages exactly as the Slack server received them.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from alerts.local_slack import LocalSlack, SlackMessage
+from pipeline.demo_data import demo_feeds, demo_site
+from pipeline.localserver import LocalServer
+from pipeline.runtime import Runtime, configure_logging, console
+from pipeline.settings import load_settings
+from pipeline.store import ArticleFilter
+
+DEMO_CHANNEL = "#compact-alerts"
+
+
+def serve_demo_site(server: LocalServer) -> list[dict[str, object]]:
+    """Register every demo page and feed on `server`; return the feeds.yaml entries."""
+    for path, (content_type, body) in demo_site(server.base_url).items():
+        server.route(path, body=body, content_type=content_type)
+    return demo_feeds(server.base_url)
+
+
+def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
+    """Run the showcase; with `serve`, keep the archive UI running on the demo data."""
+    tmp = Path(workdir or tempfile.mkdtemp(prefix="compactwatch-demo-"))
+    with LocalServer() as site, LocalSlack() as slack:
+        feeds_file = tmp / "feeds.yaml"
+        feeds_file.write_text(yaml.safe_dump({"feeds": serve_demo_site(site)}, sort_keys=False))
+        settings = load_settings(
+            database_url=f"sqlite:///{tmp / 'demo.db'}",
+            feeds=feeds_file,
+            allow_private_networks=True,
+            per_host_delay=0.0,
+            slack_bot_token="xoxb-demo-token",
+            slack_api_url=slack.api_url,
+            slack_channel=DEMO_CHANNEL,
+            routes=tmp / "alerts.yaml",
+            log_level="WARNING",
+        )
+        configure_logging(settings.log_level)
+        console.rule("compactwatch demo")
+        console.print(f"sample outlets served at {site.base_url}, Slack API at {slack.api_url}")
+        console.print(f"temporary database: {tmp / 'demo.db'}\n")
+        runtime = Runtime.open(settings)
+
+        from pipeline.cli import print_summary, run_cycle_with_progress
+
+        summary = run_cycle_with_progress(runtime, runtime.store.due_feeds())
+        report = runtime.relay(runtime.sender(), channel_interval=0.0)
+        counts = runtime.store.alert_counts()
+        print_summary(summary, report.sent, counts.get("pending", 0))
+        show_articles(runtime)
+        show_slack(slack)
+        if serve:
+            _serve_archive(runtime)
+    return runtime
+
+
+def show_articles(runtime: Runtime) -> None:
+    table = Table(title="What compactwatch stored and how it classified it")
+    for column in ("outlet", "title", "relevant", "pro-city", "sovereignty", "extraction"):
+        table.add_column(column)
+    for a in runtime.store.articles(ArticleFilter(limit=200)):
+        table.add_row(
+            (a.outlet or a.feed_name)[:22],
+            a.title[:60] + (" (dup)" if a.duplicate_of else ""),
+            f"{'yes' if a.relevant else '-'} {a.relevance:.2f}",
+            f"{'yes' if a.pro_city_inclusion else '-'} {a.pro_city_inclusion_score:.2f}",
+            f"{'yes' if a.sovereignty_framing else '-'} {a.sovereignty_framing_score:.2f}",
+            a.extraction_status,
+            style=None if a.relevant else "dim",
+        )
+    console.print(table)
+
+
+def render_blocks(message: SlackMessage) -> str:
+    """The message as a person would read it in Slack (mrkdwn links shown as text + URL)."""
+    lines = []
+    for block in message.blocks:
+        texts = [block.get("text", {}).get("text", "")] if block.get("text") else []
+        texts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
+        for text in texts:
+            if text:
+                text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+                lines.append(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    return "\n".join(lines) or message.text
+
+
+def show_slack(slack: LocalSlack) -> None:
+    posts = slack.posts()
+    console.rule(f"Slack received {len(posts)} messages")
+    for message in posts:
+        title = Text(f"{message.channel}  ts={message.ts}")
+        console.print(Panel(Text(render_blocks(message)), title=title, expand=False))
+        for update in message.updates:
+            console.print(f"  updated: {update.get('text')}", markup=False)
+        for reply in slack.replies(message.ts):
+            console.print(f"  thread reply: {reply.text}", markup=False)
+
+
+def _serve_archive(runtime: Runtime) -> None:
+    try:
+        from archive.app import serve_archive
+    except ImportError:
+        console.print("the archive UI is not available in this build")
+        return
+    serve_archive(runtime.settings, store=runtime.store)

@@ -1,0 +1,31 @@
+"""Alembic environment: migrations run on the connection the store hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from pipeline.store.tables import Base
+
+target_metadata = Base.metadata
+
+
+def _include_name(name: str | None, type_: str, _parent: object) -> bool:
+    # Full-text tables are created by raw DDL; autogenerate must never propose dropping them.
+    return not (type_ == "table" and name is not None and name.startswith("articles_fts"))
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("compactwatch migrations run through `compactwatch db upgrade`")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        include_name=_include_name,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()
