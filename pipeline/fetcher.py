@@ -266,16 +266,15 @@ class _GuardedBackend(httpcore.SyncBackend):
 class _GuardedTransport(httpx.HTTPTransport):
     """An httpx transport whose connection pool dials through `_GuardedBackend`.
 
-    httpx.HTTPTransport has no parameter for a network backend, so the pool it builds is
-    replaced by an identical one that uses ours (proxies are never configured here: a proxy
-    would connect on our behalf and bypass the address check).
+    httpx.HTTPTransport has no parameter for a network backend. Its request handling needs
+    nothing but ``self._pool``, so this subclass builds that pool itself (the parent's
+    __init__ is skipped on purpose: it would load the CA bundle for a pool thrown away).
+    No proxy is ever configured: a proxy would connect on our behalf, past the address check.
     """
 
     def __init__(self, backend: _GuardedBackend) -> None:
-        super().__init__(http1=True, http2=False, retries=0)
-        self._pool.close()
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=True),
+            ssl_context=httpx.create_ssl_context(verify=True),  # TLS verification stays on
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,

@@ -57,11 +57,38 @@ def classification(
     )
 
 
-_WORDS = (
-    "mayor council budget harbour festival railway museum tariff drought election vaccine bridge "
-    "orchestra pension satellite wildfire library stadium refinery glacier tram ferry senate clinic "
-    "vineyard airport census lottery parliament reservoir"
-).split()
+_WORDS = [
+    "mayor",
+    "council",
+    "budget",
+    "harbour",
+    "festival",
+    "railway",
+    "museum",
+    "tariff",
+    "drought",
+    "election",
+    "vaccine",
+    "bridge",
+    "orchestra",
+    "pension",
+    "satellite",
+    "wildfire",
+    "library",
+    "stadium",
+    "refinery",
+    "glacier",
+    "tram",
+    "ferry",
+    "senate",
+    "clinic",
+    "vineyard",
+    "airport",
+    "census",
+    "lottery",
+    "parliament",
+    "reservoir",
+]
 
 
 def _distinct_text(n: int) -> str:
@@ -98,3 +125,50 @@ def stored_article(
         classification=cls,
     )
     return store.save_article(article, alert_channels=channels if cls.relevant else ()).article_id
+
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} | City Desk Daily</title>
+<meta property="og:site_name" content="City Desk Daily">
+<meta name="author" content="Lena Park"><meta property="article:published_time" content="2026-11-20T09:00:00Z">
+</head><body>
+<header class="masthead"><a href="/">City Desk Daily</a>
+<nav><ul><li><a href="/world">World</a></li><li><a href="/cities">Cities</a></li>
+<li><a href="/opinion">Opinion</a></li><li><a href="/subscribe">Subscribe for $1</a></li></ul></nav></header>
+<div class="cookie">We use cookies to improve your experience. <button>Accept all</button></div>
+<main><article><h1>{title}</h1><p class="byline">By Lena Park</p>
+{paragraphs}
+</article>
+<aside class="related"><h3>Related</h3><ul><li><a href="/x">Tram fares rise again</a></li>
+<li><a href="/y">Harbour festival returns</a></li></ul></aside>
+<section id="comments"><h3>Comments</h3>
+{comments}
+</section></main>
+<footer>© 2026 City Desk Daily · <a href="/privacy">Privacy</a> · <a href="/terms">Terms</a></footer>
+</body></html>"""
+
+
+def news_page(title: str, paragraphs: list[str], comments: list[str] = ()) -> str:  # type: ignore[assignment]
+    """A realistic article page: navigation, cookie banner, related links, comments."""
+    return PAGE.format(
+        title=title,
+        paragraphs="\n".join(f"<p>{p}</p>" for p in paragraphs),
+        comments="\n".join(f'<div class="comment"><p>{c}</p></div>' for c in comments),
+    )
+
+
+CITY_STORY = [
+    "Forty city governments asked the United Nations on Tuesday for a permanent place in the review "
+    "of the Global Compact for Migration, arguing that the towns which house, school and employ "
+    "newcomers should help judge whether the agreement is working.",
+    "The request, sent to the co-chairs of the International Migration Review Forum, proposes that "
+    "mayors present their own progress reports alongside national governments and sit in the "
+    "negotiating sessions on the final declaration.",
+    "\u201cWe are the ones who run the shelters, the language classes and the job centres,\u201d said "
+    "Mayor Inés Carvalho of Porto Alegre. \u201cA review of the compact that never hears from cities "
+    "is a review of paperwork, not of people\u2019s lives.\u201d",
+    "The Mayors Migration Council, which coordinated the letter, said local authorities had implemented "
+    "many of the compact's objectives years before their national capitals did, from identity cards "
+    "for undocumented residents to partnerships with employers.",
+    "Diplomats from several member states said they were open to a stronger role for local governments, "
+    "though others warned that the compact remains an agreement between states.",
+]

@@ -8,14 +8,19 @@ exactly 127.0.0.1 through the fetcher's `address_allowed` hook.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,9 +93,7 @@ def gzip_of_zeros(size: int) -> bytes:
 def test_ok_response_returns_status_lowercased_headers_body_and_final_url(
     server: LocalServer, fetcher: GuardedFetcher
 ) -> None:
-    server.route(
-        "/feed.xml", body=b"<rss/>", content_type="application/rss+xml", headers={"ETag": '"v1"'}
-    )
+    server.route("/feed.xml", body=b"<rss/>", content_type="application/rss+xml", headers={"ETag": '"v1"'})
 
     response = fetcher.fetch(server.url("/feed.xml"))
 
@@ -131,15 +134,11 @@ def test_client_and_server_errors_are_returned_as_statuses(
     assert (response.status, response.body) == (status, b"nope")
 
 
-def test_unregistered_path_on_the_local_server_is_a_404(
-    server: LocalServer, fetcher: GuardedFetcher
-) -> None:
+def test_unregistered_path_on_the_local_server_is_a_404(server: LocalServer, fetcher: GuardedFetcher) -> None:
     assert fetcher.fetch(server.url("/no/such/page")).status == 404
 
 
-def test_rate_limited_response_exposes_retry_after(
-    server: LocalServer, fetcher: GuardedFetcher
-) -> None:
+def test_rate_limited_response_exposes_retry_after(server: LocalServer, fetcher: GuardedFetcher) -> None:
     server.route("/feed.xml", status=429, headers={"Retry-After": "3600"})
 
     response = fetcher.fetch(server.url("/feed.xml"))
@@ -163,9 +162,7 @@ def test_dynamic_handler_sees_the_request(server: LocalServer, fetcher: GuardedF
 # --- request headers --------------------------------------------------------------------------
 
 
-def test_user_agent_and_accept_encoding_are_sent(
-    server: LocalServer, fetcher: GuardedFetcher
-) -> None:
+def test_user_agent_and_accept_encoding_are_sent(server: LocalServer, fetcher: GuardedFetcher) -> None:
     server.route("/", body=b"ok")
 
     fetcher.fetch(server.url("/"))
@@ -218,18 +215,14 @@ def test_deflate_body_is_decompressed_in_both_real_world_flavours(
     assert fetcher.fetch(server.url("/page")).body == b"<html>deflated</html>"
 
 
-def test_unsupported_content_encoding_is_a_fetch_error(
-    server: LocalServer, fetcher: GuardedFetcher
-) -> None:
+def test_unsupported_content_encoding_is_a_fetch_error(server: LocalServer, fetcher: GuardedFetcher) -> None:
     server.route("/page", body=b"\x00\x01", headers={"Content-Encoding": "br"})
 
     with pytest.raises(FetchError, match="unsupported Content-Encoding"):
         fetcher.fetch(server.url("/page"))
 
 
-def test_corrupt_gzip_body_is_a_fetch_error(
-    server: LocalServer, fetcher: GuardedFetcher
-) -> None:
+def test_corrupt_gzip_body_is_a_fetch_error(server: LocalServer, fetcher: GuardedFetcher) -> None:
     server.route("/page", body=b"this is not gzip", headers={"Content-Encoding": "gzip"})
 
     with pytest.raises(FetchError, match="corrupt compressed body"):
@@ -333,9 +326,7 @@ def test_redirect_loop_stops_at_the_limit(
     assert len(server.requests) == 4  # the first request and three redirects followed
 
 
-def test_redirect_without_location_is_returned_as_is(
-    server: LocalServer, fetcher: GuardedFetcher
-) -> None:
+def test_redirect_without_location_is_returned_as_is(server: LocalServer, fetcher: GuardedFetcher) -> None:
     server.route("/odd", status=302, body=b"no location")
 
     assert fetcher.fetch(server.url("/odd")).status == 302
@@ -457,9 +448,7 @@ def test_non_public_ip_literals_are_refused_in_every_spelling(
     "url",
     ["file:///etc/passwd", "ftp://example.org/feed.xml", "gopher://example.org/", "feed://x/"],
 )
-def test_non_http_schemes_are_refused(
-    make_fetcher: Callable[..., GuardedFetcher], url: str
-) -> None:
+def test_non_http_schemes_are_refused(make_fetcher: Callable[..., GuardedFetcher], url: str) -> None:
     # Even a fetcher allowing private networks never reads files or speaks FTP.
     with pytest.raises(BlockedAddressError, match="only http and https"):
         make_fetcher(allow_private_networks=True).fetch(url)
@@ -536,6 +525,73 @@ def test_tls_failure_is_a_fetch_error(server: LocalServer, fetcher: GuardedFetch
     expected = f"could not fetch https://127.0.0.1:{server.port}/"
     with pytest.raises(FetchError, match=re.escape(expected)):
         fetcher.fetch(f"https://127.0.0.1:{server.port}/")
+
+
+def self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path]:
+    """A throwaway certificate for `name` (DNS name or IP), made with the openssl CLI."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl CLI")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    kind = "IP" if name[0].isdigit() else "DNS"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", f"/CN={name}", "-addext", f"subjectAltName={kind}:{name}"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+class OneShotTlsServer:
+    """Accepts one TLS connection on 127.0.0.1 and answers ``200 ok``; records the SNI name."""
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        self.server_names: list[str | None] = []
+        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._context.load_cert_chain(cert, key)
+        self._context.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(10)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError), self._listener:
+            connection, _ = self._listener.accept()
+            with connection, self._context.wrap_socket(connection, server_side=True) as tls:
+                tls.settimeout(10)
+                tls.recv(65536)
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    def join(self) -> None:
+        self._thread.join(timeout=10)
+
+
+def test_untrusted_certificate_is_refused(tmp_path: Path, fetcher: GuardedFetcher) -> None:
+    # TLS verification stays on even when private networks are allowed.
+    tls = OneShotTlsServer(*self_signed_certificate(tmp_path, "127.0.0.1"))
+
+    with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetcher.fetch(f"https://127.0.0.1:{tls.port}/feed.xml")
+    tls.join()
+
+
+def test_tls_is_verified_against_the_host_name_although_the_checked_ip_is_dialled(
+    tmp_path: Path,
+    make_fetcher: Callable[..., GuardedFetcher],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cert, key = self_signed_certificate(tmp_path, "localhost")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust our certificate, as a corporate CA
+    tls = OneShotTlsServer(cert, key)
+
+    response = make_fetcher().fetch(f"https://localhost:{tls.port}/feed.xml")
+    tls.join()
+
+    assert (response.status, response.body) == (200, b"ok")
+    assert tls.server_names == ["localhost"]
 
 
 def test_errors_are_one_line_and_never_show_a_password(

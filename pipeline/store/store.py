@@ -104,6 +104,9 @@ class Store:
     def upgrade(self) -> None:
         try:
             upgrade_database(self.engine)
+        except OperationalError as error:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"database unavailable at {where}: {_friendly(error)}") from None
         except SQLAlchemyError as error:
             raise StoreError(f"could not migrate the database: {_friendly(error)}") from None
 
