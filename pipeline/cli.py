@@ -11,12 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline.errors import CompactwatchError
+
+try:  # typer ≥ 0.20 ships its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer uses click itself
+    import click.exceptions as click_errors  # type: ignore[no-redef]
 from pipeline.records import CycleSummary
 from pipeline.runtime import Runtime, configure_logging, console
 from pipeline.settings import Settings, env_name, load_settings
@@ -362,18 +366,20 @@ _register_optional_commands()
 def main() -> None:
     """Entry point: one clear line for user errors, exit codes 1 (error) and 2 (usage)."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.exceptions.Abort:
-        console.print("aborted")
+        app(standalone_mode=False, prog_name="compactwatch")
+    except (typer.Exit, SystemExit) as done:
+        sys.exit(getattr(done, "exit_code", getattr(done, "code", 0)))
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
         sys.exit(130)
-    except click.UsageError as error:
+    except click_errors.UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError" and error.ctx is not None:
+            print(error.ctx.get_help())
+            sys.exit(0)
         path = error.ctx.command_path if error.ctx else "compactwatch"
-        hint = f" (see: {path} --help)"
-        print(f"error: {error.format_message()}{hint}", file=sys.stderr)
+        print(f"error: {error.format_message()} (see: {path} --help)", file=sys.stderr)
         sys.exit(2)
-    except click.ClickException as error:
+    except click_errors.ClickException as error:
         print(f"error: {error.format_message()}", file=sys.stderr)
         sys.exit(error.exit_code)
     except CompactwatchError as error:

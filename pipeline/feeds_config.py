@@ -34,6 +34,7 @@ __all__ = [
     "INTERVAL_MIN",
     "ISO_639_1",
     "MAX_ENTRIES_MAX",
+    "NAME_MAX",
     "dump_feeds",
     "feed_problem",
     "load_feeds",

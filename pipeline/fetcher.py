@@ -252,9 +252,7 @@ class _GuardedBackend(httpcore.SyncBackend):
             budget = self.deadlines.clamp(timeout, httpcore.ConnectTimeout)
             try:
                 # A literal IP needs no lookup, so the parent connects exactly where we checked.
-                stream = super().connect_tcp(
-                    sockaddr[0], port, budget, local_address, socket_options
-                )
+                stream = super().connect_tcp(sockaddr[0], port, budget, local_address, socket_options)
             except httpcore.ConnectError as error:
                 last_error = error
                 continue
@@ -376,9 +374,7 @@ class GuardedFetcher:
     the product configures only `FetchOptions.allow_private_networks`.
     """
 
-    def __init__(
-        self, options: FetchOptions, *, address_allowed: AddressPredicate | None = None
-    ) -> None:
+    def __init__(self, options: FetchOptions, *, address_allowed: AddressPredicate | None = None) -> None:
         self.options = options
         self._policy = _AddressPolicy(options.allow_private_networks, address_allowed)
         self._backend = _GuardedBackend(self._policy, _Deadlines())
@@ -495,9 +491,7 @@ class GuardedFetcher:
             raise FetchError(f"could not fetch {where}: the URL has no host", url=original)
         literal = _ip_literal(host)
         if literal is not None and not self._policy.allows(literal):
-            raise BlockedAddressError(
-                f"refused {where}: {literal} is not a public address", url=original
-            )
+            raise BlockedAddressError(f"refused {where}: {literal} is not a public address", url=original)
         try:
             return httpx.URL(url)
         except httpx.InvalidURL as error:
@@ -548,9 +542,7 @@ class GuardedFetcher:
         with _translated_errors(self.options.timeout, where, original):
             return self._client.send(request, stream=True)
 
-    def _read_body(
-        self, response: httpx.Response, deadline: float, where: str, original: str
-    ) -> bytes:
+    def _read_body(self, response: httpx.Response, deadline: float, where: str, original: str) -> bytes:
         """Read and decompress the body, aborting as soon as it exceeds `max_bytes`."""
         cap = self.options.max_bytes
         declared = response.headers.get("content-length", "").strip()

@@ -98,7 +98,7 @@ def parse_opml(data: bytes, *, max_bytes: int = MAX_OPML_BYTES) -> OpmlFeeds:
     listed in `.skipped`; duplicates are kept (the merge decides what is a duplicate).
     """
     if len(data) > max_bytes:
-        raise ConfigError(f"OPML file is larger than {max_bytes // (1024 * 1024)} MiB; refusing to parse it")
+        raise ConfigError(f"OPML file is larger than {max_bytes / 1048576:g} MiB; refusing to parse it")
     root = _parse_xml(data)
     if _local_name(root.tag) != "opml":
         raise ConfigError(f"not an OPML document (root element is <{_local_name(root.tag)}>)")

@@ -87,7 +87,7 @@ def gzip_of_zeros(size: int) -> bytes:
     return b"".join(parts)
 
 
-# --- statuses are results ---------------------------------------------------------------------
+# --- statuses are results -------------------------------------------------------------------------
 
 
 def test_ok_response_returns_status_lowercased_headers_body_and_final_url(
@@ -159,7 +159,7 @@ def test_dynamic_handler_sees_the_request(server: LocalServer, fetcher: GuardedF
     assert response.headers["x-path"] == "/echo?q=1"
 
 
-# --- request headers --------------------------------------------------------------------------
+# --- request headers ------------------------------------------------------------------------------
 
 
 def test_user_agent_and_accept_encoding_are_sent(server: LocalServer, fetcher: GuardedFetcher) -> None:
@@ -192,7 +192,7 @@ def test_caller_cannot_ask_for_encodings_the_fetcher_cannot_cap(
     assert server.requests[-1].headers["accept-encoding"] == "gzip, deflate"
 
 
-# --- decoding and the size cap ---------------------------------------------------------------
+# --- decoding and the size cap --------------------------------------------------------------------
 
 
 def test_gzip_body_is_decompressed(server: LocalServer, fetcher: GuardedFetcher) -> None:
@@ -276,7 +276,7 @@ def test_gzip_bomb_is_refused_before_it_inflates(
     assert peak < 8 * MiB
 
 
-# --- timeouts ---------------------------------------------------------------------------------
+# --- timeouts -------------------------------------------------------------------------------------
 
 
 def test_server_that_never_answers_times_out_by_the_deadline(
@@ -298,7 +298,7 @@ def test_server_that_trickles_its_body_times_out_by_the_deadline(
         make_fetcher(timeout=1.5).fetch(server.url("/feed.xml"))
 
 
-# --- redirects --------------------------------------------------------------------------------
+# --- redirects ------------------------------------------------------------------------------------
 
 
 def test_redirects_are_followed_and_the_final_url_reported(
@@ -394,7 +394,7 @@ def test_credentials_are_not_forwarded_to_another_origin(
         assert forwarded["if-none-match"] == '"v1"'
 
 
-# --- address and scheme policy ----------------------------------------------------------------
+# --- address and scheme policy --------------------------------------------------------------------
 
 
 def test_loopback_server_is_refused_by_default_without_any_request(
@@ -502,7 +502,7 @@ def test_public_address_policy(address: str, public: bool) -> None:
     assert is_public_address(ipaddress.ip_address(address)) is public
 
 
-# --- transport failures -----------------------------------------------------------------------
+# --- transport failures ---------------------------------------------------------------------------
 
 
 def test_connection_refused_is_a_fetch_error(fetcher: GuardedFetcher) -> None:
@@ -533,13 +533,11 @@ def self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path]:
         pytest.skip("needs the openssl CLI")
     cert, key = directory / "cert.pem", directory / "key.pem"
     kind = "IP" if name[0].isdigit() else "DNS"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-         "-subj", f"/CN={name}", "-addext", f"subjectAltName={kind}:{name}"],
-        check=True,
-        capture_output=True,
-    )
+    key_options = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    names = ["-subj", f"/CN={name}", "-addext", f"subjectAltName={kind}:{name}"]
+    command = ["openssl", "req", "-x509", "-days", "1", *key_options, *names]
+    command += ["-keyout", str(key), "-out", str(cert)]
+    subprocess.run(command, check=True, capture_output=True)
     return cert, key
 
 
@@ -620,7 +618,7 @@ def test_closed_fetcher_refuses_to_fetch(server: LocalServer) -> None:
         fetcher.fetch(server.url("/"))
 
 
-# --- per-host politeness ----------------------------------------------------------------------
+# --- per-host politeness --------------------------------------------------------------------------
 
 
 class ConcurrencyProbe:
@@ -699,7 +697,7 @@ def test_per_host_delay_does_not_hold_back_other_hosts(
     assert probe.peak == 2
 
 
-# --- the local server itself ------------------------------------------------------------------
+# --- the local server itself ----------------------------------------------------------------------
 
 
 def test_local_server_shuts_down_promptly_with_a_hanging_connection(

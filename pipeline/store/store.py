@@ -407,6 +407,89 @@ class Store:
             for r in rows
         ]
 
+    def add_label(
+        self,
+        article_id: int,
+        label: str,
+        value: bool,
+        *,
+        source: str,
+        who: str,
+        note: str | None = None,
+        alert_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> bool:
+        """Record an analyst's correction; the model's own output is never touched.
+
+        Returns False (and changes nothing) when the same idempotency key was already
+        recorded (a double click or a Slack retry) or when the value is unchanged.
+        """
+        if label not in LABELS:
+            raise ValueError(f"unknown label {label!r}")
+        current = self.article(article_id)
+        if current is None:
+            raise ValueError(f"no article {article_id}")
+        previous = current.label(label)
+        if previous == value and current.is_corrected(label):
+            return False
+        try:
+            with self.writing() as session:
+                if idempotency_key and session.scalar(
+                    select(LabelRow.id).where(LabelRow.idempotency_key == idempotency_key)
+                ):
+                    return False
+                session.add(
+                    LabelRow(
+                        article_id=article_id,
+                        label=label,
+                        value=value,
+                        previous_value=previous,
+                        source=source,
+                        who=who,
+                        note=note,
+                        model_version=current.model_version or None,
+                        alert_id=alert_id,
+                        idempotency_key=idempotency_key,
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            return False  # the same key raced in from another request
+        return True
+
+    def label_history(self, article_id: int) -> list[dict[str, object]]:
+        with self.reading() as session:
+            rows = session.scalars(
+                select(LabelRow).where(LabelRow.article_id == article_id).order_by(LabelRow.id)
+            ).all()
+            return [
+                {
+                    "label": r.label,
+                    "value": r.value,
+                    "previous_value": r.previous_value,
+                    "source": r.source,
+                    "who": r.who,
+                    "note": r.note,
+                    "model_version": r.model_version,
+                    "alert_id": r.alert_id,
+                    "created_at": r.created_at,
+                }
+                for r in rows
+            ]
+
+    def analyst_labels(self) -> list[tuple[str, str, str, bool]]:
+        """(title, text, label, value) of every article's latest correction, for retraining."""
+        with self.reading() as session:
+            rows = session.execute(
+                select(ArticleRow.id, ArticleRow.title, ArticleRow.text, LabelRow.label, LabelRow.value)
+                .join(LabelRow, LabelRow.article_id == ArticleRow.id)
+                .order_by(LabelRow.id)
+            ).all()
+        latest: dict[tuple[int, str], tuple[str, str, str, bool]] = {}
+        for article_id, title, text, label, value in rows:
+            latest[(article_id, label)] = (title, text, label, bool(value))
+        return list(latest.values())
+
     def count_articles(self) -> int:
         with self.reading() as session:
             return int(session.scalar(select(func.count(ArticleRow.id))) or 0)
@@ -615,6 +698,8 @@ def _find_story(
         )
         if story_id is not None:
             return session.get(StoryRow, story_id)
+    if not fingerprint.text_hash:
+        return None  # no text: a title-only SimHash says little, keep it a story of its own
     candidates = session.execute(
         select(ArticleRow.story_id, ArticleRow.simhash, ArticleRow.title_key)
         .where(ArticleRow.fetched_at >= since, ArticleRow.story_id.is_not(None))
