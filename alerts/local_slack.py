@@ -80,9 +80,7 @@ class LocalSlack:
     def posts(self, channel: str | None = None) -> list[SlackMessage]:
         with self._lock:
             return [
-                m
-                for m in self.messages
-                if m.thread_ts is None and (channel is None or m.channel == channel)
+                m for m in self.messages if m.thread_ts is None and (channel is None or m.channel == channel)
             ]
 
     def replies(self, ts: str) -> list[SlackMessage]:
@@ -142,9 +140,7 @@ class LocalSlack:
         if method == "chat.update":
             channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
             with self._lock:
-                found = next(
-                    (m for m in self.messages if m.ts == ts and m.channel == channel), None
-                )
+                found = next((m for m in self.messages if m.ts == ts and m.channel == channel), None)
                 if found is None:
                     return 200, {"ok": False, "error": "message_not_found"}
                 found.updates.append({"text": args.get("text"), "blocks": _as_list(args.get("blocks"))})

@@ -87,13 +87,88 @@ def alert_text(article: StoredArticle) -> str:
     return _clip(f"Relevant coverage: {article.title} ({article.outlet}){framing}", FALLBACK_LIMIT)
 
 
-def alert_blocks(article: StoredArticle, *, actions: bool = False) -> list[dict[str, Any]]:
-    """Block Kit for one alert: linked headline, outlet and date, scores, frames, evidence."""
+def alert_blocks(
+    article: StoredArticle, *, also_in: list[str] | None = None, alert_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Block Kit for one alert: linked headline, outlet and date, scores, frames, evidence,
+    "also in" outlets for syndicated copies, and feedback buttons."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(_headline(article), SECTION_LIMIT)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(_meta(article), SECTION_LIMIT)}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _badges(article)}},
+    ]
+    for key, name in FRAME_LABELS.items():
+        quotes = article.evidence.get(key) or []
+        if article.label(key) and quotes:
+            quote = escape_mrkdwn(trim_at_sentence(quotes[0], QUOTE_LIMIT))
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*\n>{quote}"}})
+    if also_in:
+        shown = ", ".join(escape_mrkdwn(o) for o in also_in[:5])
+        more = f" ({len(also_in) - 5} more)" if len(also_in) > 5 else ""
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": _clip(f"also in: {shown}{more}", 2000)}],
+            }
+        )
+    if article.corrections:
+        fixed = ", ".join(
+            f"{k.replace('_', ' ')} → {'yes' if v else 'no'}" for k, v in article.corrections.items()
+        )
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f":pencil2: corrected by an analyst: {fixed}"}],
+            }
+        )
+    if alert_id is not None:
+        blocks.append(feedback_actions(article, alert_id))
+    footer = escape_mrkdwn(f"compactwatch · model {article.model_version}")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
+    return blocks[:50]
+
+
+def feedback_actions(article: StoredArticle, alert_id: int) -> dict[str, Any]:
+    """Buttons that SET a label to a value (never flip it), so a double click or a Slack
+    retry records nothing new; after a correction the message shows the next choice."""
+
+    def button(text: str, label: str, value: bool, style: str | None = None) -> dict[str, Any]:
+        element: dict[str, Any] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": text, "emoji": True},
+            "action_id": f"cw:{label}:{'1' if value else '0'}",
+            "value": f"{alert_id}:{article.id}:{label}:{'1' if value else '0'}",
+        }
+        if style:
+            element["style"] = style
+        return element
+
+    city, sovereignty = article.label("pro_city_inclusion"), article.label("sovereignty_framing")
+    return {
+        "type": "actions",
+        "block_id": f"cw_feedback_{alert_id}",
+        "elements": [
+            button("Relevant ✓", "relevant", True, "primary"),
+            button("Not relevant", "relevant", False, "danger"),
+            button("Not pro-city" if city else "Pro-city inclusion", "pro_city_inclusion", not city),
+            button(
+                "Not sovereignty" if sovereignty else "Sovereignty framing",
+                "sovereignty_framing",
+                not sovereignty,
+            ),
+        ],
+    }
+
+
+def _headline(article: StoredArticle) -> str:
     title = escape_mrkdwn(_clip(article.title or "(untitled)", HEADER_LIMIT * 2))
     link = safe_link(article.url)
-    headline = f"*<{link}|{title}>*" if link else f"*{title}*"
+    return f"*<{link}|{title}>*" if link else f"*{title}*"
+
+
+def _meta(article: StoredArticle) -> str:
     when = article.published_at or article.fetched_at
-    meta = " · ".join(
+    return " · ".join(
         part
         for part in (
             escape_mrkdwn(article.outlet or article.feed_name),
@@ -102,32 +177,54 @@ def alert_blocks(article: StoredArticle, *, actions: bool = False) -> list[dict[
         )
         if part
     )
+
+
+def _badges(article: StoredArticle) -> str:
     badges = []
     for key, name in FRAME_LABELS.items():
         score = getattr(article, f"{key}_score")
         mark = ":large_green_circle:" if article.label(key) else ":white_circle:"
         badges.append(f"{mark} {name} {score:.2f}")
+    return "   ".join(badges)
+
+
+def burst_blocks(articles: list[StoredArticle]) -> list[dict[str, Any]]:
+    """One summary message for a burst: a line per story, within Block Kit limits."""
+    lines = []
+    for article in articles:
+        frames = [name for key, name in FRAME_LABELS.items() if article.label(key)]
+        suffix = f" · _{', '.join(frames)}_" if frames else ""
+        lines.append(f"• {_headline(article)} · {escape_mrkdwn(article.outlet or article.feed_name)}{suffix}")
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(headline, SECTION_LIMIT)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(meta, SECTION_LIMIT)}]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "   ".join(badges)}},
-    ]
-    for key, name in FRAME_LABELS.items():
-        quotes = article.evidence.get(key) or []
-        if article.label(key) and quotes:
-            quote = escape_mrkdwn(trim_at_sentence(quotes[0], QUOTE_LIMIT))
-            blocks.append(
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*\n>{quote}"}}
-            )
-    blocks.append(
         {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": escape_mrkdwn(f"compactwatch · model {article.model_version}")}
-            ],
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": _clip(f"{len(articles)} new stories on the migration compacts", HEADER_LIMIT),
+            },
         }
-    )
-    return blocks
+    ]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_LIMIT - 50 or len(chunk) == 10:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+            chunk = []
+        chunk.append(_clip(line, SECTION_LIMIT - 50))
+    if chunk:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+    return blocks[:50]
+
+
+def frame_reply_text(article: StoredArticle, frames: list[str]) -> str:
+    names = " and ".join(FRAME_LABELS.get(f, f).lower() for f in frames)
+    outlet = escape_mrkdwn(article.outlet or article.feed_name)
+    return f"Update: the version in {outlet} carries {names}, which the first report did not."
+
+
+def ops_blocks(text: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(escape_mrkdwn(text), SECTION_LIMIT)}}
+    ]
 
 
 @dataclass(frozen=True)
@@ -151,21 +248,6 @@ def make_client(token: str, base_url: str, timeout: int = 15) -> WebClient:
     return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
-def post_alert(
-    client: WebClient, channel: str, article: StoredArticle, *, alert_id: int
-) -> SendOutcome:
-    """Post one alert and grade the outcome for the relay."""
-    return call_slack(
-        client.chat_postMessage,
-        channel=channel,
-        text=alert_text(article),
-        blocks=alert_blocks(article),
-        unfurl_links=False,
-        unfurl_media=False,
-        metadata={"event_type": "compactwatch_alert", "event_payload": {"alert_id": alert_id}},
-    )
-
-
 def call_slack(method: Any, **kwargs: Any) -> SendOutcome:
     """Run one Web API call and map every failure mode to a SendOutcome."""
     try:
@@ -174,9 +256,7 @@ def call_slack(method: Any, **kwargs: Any) -> SendOutcome:
         status = error.response.status_code
         code = str(error.response.get("error", "") or f"HTTP {status}")
         if status == 429:
-            retry = error.response.headers.get("Retry-After") or error.response.headers.get(
-                "retry-after"
-            )
+            retry = error.response.headers.get("Retry-After") or error.response.headers.get("retry-after")
             return SendOutcome("retry", error="ratelimited", retry_after=float(retry or 30))
         if status >= 500:
             return SendOutcome("retry", error=f"Slack server error {status}")

@@ -73,9 +73,7 @@ def extract_article(html: bytes | str, url: str, *, timeout: float = 15.0) -> Ex
             status="extract_failed", title="", text="", detail=f"extractor error: {error!s:.200}"
         )
     if not raw:
-        return Extraction(
-            status="extract_failed", title="", text="", detail="no main text found on the page"
-        )
+        return Extraction(status="extract_failed", title="", text="", detail="no main text found on the page")
     data = json.loads(raw)
     text = (data.get("text") or "").strip()
     title = (data.get("title") or "").strip()

@@ -299,7 +299,11 @@ class _Decoder:
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
     def decode(self, data: bytes, limit: int) -> bytes:
-        """Decode `data`; the result is at most `limit` bytes (``limit`` means: over the cap)."""
+        """Decode `data` into at most `limit` bytes.
+
+        Callers pass the bytes still allowed plus one, so getting `limit` bytes back means the
+        cap is exceeded and whatever input is left can be thrown away uninflated.
+        """
         if self.encoding == "identity":
             return data[:limit]
         if self._zlib is None:  # deflate: zlib-wrapped (RFC 1950) or, in practice, raw

@@ -26,6 +26,7 @@ from pipeline.fetcher import FetchOptions, GuardedFetcher
 from pipeline.health import assess_feed_health
 from pipeline.poll import conditional_headers, parse_feed_response, poll_failure
 from pipeline.records import (
+    AlertTarget,
     Classification,
     CycleSummary,
     Extraction,
@@ -42,7 +43,7 @@ from pipeline.urls import canonicalize_url
 log = logging.getLogger("compactwatch")
 
 ClassifyFn = Callable[[Sequence[tuple[str, str]]], list[Classification]]
-ChannelsFn = Callable[[FeedConfig, Classification], list[str]]
+ChannelsFn = Callable[[FeedConfig, str, str, Classification], "list[str | AlertTarget]"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class FeedOutcome:
 def single_channel(channel: str, min_relevance: float | None = None) -> ChannelsFn:
     """Route every alert-worthy article to one channel (the embedded default)."""
 
-    def channels(_feed: FeedConfig, cls: Classification) -> list[str]:
+    def channels(_feed: FeedConfig, _title: str, _text: str, cls: Classification) -> list[str | AlertTarget]:
         if not cls.relevant:
             return []
         if min_relevance is not None and cls.relevance < min_relevance:
@@ -217,7 +218,8 @@ class Orchestrator:
                 fingerprint=fingerprint_article(ext.title or entry.title, ext.text),
                 classification=cls,
             )
-            saved = self.store.save_article(article, alert_channels=self.channels_for(feed, cls))
+            targets = self.channels_for(feed, article.extraction.title or entry.title, ext.text, cls)
+            saved = self.store.save_article(article, alert_channels=targets)
             if not saved.created:
                 continue
             outcome = replace(

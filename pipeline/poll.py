@@ -59,9 +59,7 @@ def parse_feed_response(
         )
     if status >= 400:
         kind = SOFT if status >= 500 or status in (404, 408) else HARD
-        return PollResult(
-            status="failed", http_status=status, error=f"HTTP {status}", failure_kind=kind
-        )
+        return PollResult(status="failed", http_status=status, error=f"HTTP {status}", failure_kind=kind)
     if status >= 300:
         return PollResult(
             status="failed",
@@ -70,9 +68,7 @@ def parse_feed_response(
             failure_kind=HARD,
         )
     if not response.body.strip():
-        return PollResult(
-            status="failed", http_status=status, error="empty response body", failure_kind=HARD
-        )
+        return PollResult(status="failed", http_status=status, error="empty response body", failure_kind=HARD)
     body_hash = hashlib.sha256(response.body).hexdigest()
     validators = {
         "etag": response.headers.get("etag"),

@@ -218,13 +218,30 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class AlertTarget:
+    """One Slack channel an article should be announced in, decided by routing."""
+
+    channel: str
+    route: str = "default"
+    not_before: datetime | None = None  # quiet hours: hold the message until then
+
+
+@dataclass(frozen=True)
 class AlertMessage:
-    """A pending alert claimed by the relay, with the article it announces."""
+    """An outbox row claimed by the relay, with the article it is about.
+
+    kind: article (the story's first alert) | story_update (edit the first alert: "also in")
+    | frame_reply (thread reply: a later copy changed the frames) | feed_warning |
+    feed_recovered (ops messages; `payload` carries their text).
+    """
 
     alert_id: int
     channel: str
-    article: StoredArticle
+    article: StoredArticle | None
     attempts: int
+    kind: str = "article"
+    story_id: int | None = None
+    payload: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,18 @@ embedded default (SQLite, console alerts without a Slack token) is assembled in 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.logging import RichHandler
 
+from alerts.feed_health import check_feed_health
 from alerts.relay import AlertSender, ConsoleSender, RelayReport, SlackSender, relay_alerts
+from alerts.routing import AlertsConfig, alert_targets, load_alerts_config
 from alerts.slack import make_client
 from pipeline.feeds_config import load_feeds
-from pipeline.orchestrator import CycleOptions, Orchestrator, single_channel
+from pipeline.orchestrator import ChannelsFn, CycleOptions, Orchestrator, single_channel
 from pipeline.records import FeedConfig
 from pipeline.settings import Settings
 from pipeline.store import Store, open_store
@@ -55,13 +57,24 @@ class Runtime:
 
         return load_classifier(self.settings.model_dir)
 
+    def alerts_config(self) -> AlertsConfig:
+        """Routes from the routing file, or one route to SLACK_CHANNEL when there is none."""
+        config = load_alerts_config(self.settings.routes, self.settings.slack_channel)
+        if config.ops_channel is None:
+            config = replace(config, ops_channel=self.settings.ops_channel or self.settings.slack_channel)
+        return config
+
     def orchestrator(self, *, extract_in_processes: bool = True) -> Orchestrator:
         classifier = self.classifier()
+        config = self.alerts_config()
+        channels: ChannelsFn = alert_targets(config)  # type: ignore[assignment]
+        if not self.settings.routes.exists() and self.settings.alert_min_relevance is not None:
+            channels = single_channel(self.settings.slack_channel, self.settings.alert_min_relevance)
         return Orchestrator(
             self.store,
             classifier.classify,
             CycleOptions.from_settings(self.settings),
-            single_channel(self.settings.slack_channel, self.settings.alert_min_relevance),
+            channels,
             extract_in_processes=extract_in_processes,
         )
 
@@ -72,11 +85,14 @@ class Runtime:
         return SlackSender(make_client(token.get_secret_value(), self.settings.slack_api_url))
 
     def relay(self, sender: AlertSender, *, channel_interval: float = 1.0) -> RelayReport:
+        config = self.alerts_config()
+        check_feed_health(self.store, config)
         return relay_alerts(
             self.store,
             sender,
             max_attempts=self.settings.alert_max_attempts,
             channel_interval=channel_interval,
+            burst=config.burst,
         )
 
     def slack_mode(self) -> str:

@@ -132,9 +132,7 @@ class Settings(BaseSettings):
     digest_day: str = Field("mon", description="Weekday the digest is sent (mon..sun).")
     digest_time: str = Field("08:00", description="Local time the digest is sent (HH:MM).")
     timezone: str = Field("Europe/Brussels", description="Time zone for the digest and quiet hours.")
-    unsubscribe: str | None = Field(
-        None, description="List-Unsubscribe target: a mailto: or https: URL."
-    )
+    unsubscribe: str | None = Field(None, description="List-Unsubscribe target: a mailto: or https: URL.")
     archive_url: str | None = Field(
         None, description="Public URL of the analyst archive, linked from digests and alerts."
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, Select, func, or_, select, update
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.errors import StoreError
 from pipeline.records import (
     AlertMessage,
+    AlertTarget,
+    Classification,
     FeedConfig,
     FeedHealth,
     FeedState,
@@ -242,7 +245,7 @@ class Store:
         self,
         article: NewArticle,
         *,
-        alert_channels: Sequence[str] = (),
+        alert_channels: Sequence[str | AlertTarget] = (),
         story_window: timedelta = timedelta(days=3),
         near_duplicate_distance: int = 6,
     ) -> SavedArticle:
@@ -264,9 +267,7 @@ class Store:
                 if existing is not None:
                     return SavedArticle(existing, False, None, False, None, 0)
                 duplicate_of = _exact_duplicate(session, article.fingerprint)
-                story = _find_story(
-                    session, article.fingerprint, now - story_window, near_duplicate_distance
-                )
+                story = _find_story(session, article.fingerprint, now - story_window, near_duplicate_distance)
                 new_story = story is None
                 if story is None:
                     story = StoryRow(
@@ -324,20 +325,24 @@ class Store:
                 )
                 queued = 0
                 if new_story and duplicate_of is None:
-                    for channel in dict.fromkeys(alert_channels):
+                    targets = [t if isinstance(t, AlertTarget) else AlertTarget(t) for t in alert_channels]
+                    for target in {t.channel: t for t in reversed(targets)}.values():
                         session.add(
                             AlertRow(
-                                dedupe_key=f"story:{story.id}:{channel}",
+                                dedupe_key=f"story:{story.id}:{target.channel}",
                                 kind="article",
                                 article_id=row.id,
                                 story_id=story.id,
-                                channel=channel,
+                                channel=target.channel,
+                                route=target.route,
                                 status="pending",
-                                next_attempt_at=now,
+                                next_attempt_at=target.not_before or now,
                                 created_at=now,
                             )
                         )
                         queued += 1
+                elif not new_story:
+                    _queue_story_followups(session, story, row, cls, now)
                 return SavedArticle(row.id, True, story.id, new_story, duplicate_of, queued)
         except IntegrityError:
             # Another worker stored the same canonical URL first: theirs wins.
@@ -397,9 +402,7 @@ class Store:
             classifications[c.article_id] = c  # the latest wins
         corrections: dict[int, dict[str, bool]] = {}
         for label in session.scalars(
-            select(LabelRow)
-            .where(LabelRow.article_id.in_(ids))
-            .order_by(LabelRow.created_at, LabelRow.id)
+            select(LabelRow).where(LabelRow.article_id.in_(ids)).order_by(LabelRow.created_at, LabelRow.id)
         ):
             corrections.setdefault(label.article_id, {})[label.label] = label.value
         return [
@@ -515,15 +518,20 @@ class Store:
                 row.status = "sending"
                 row.lease_until = now + timedelta(seconds=lease_seconds)
                 row.attempts += 1
-            claimed = [(r.id, r.channel, r.article_id, r.attempts) for r in rows]
+            claimed = [(_claimed(r), r.article_id) for r in rows]
         messages = []
-        for alert_id, channel, article_id, attempts in claimed:
-            article = self.article(article_id) if article_id else None
-            if article is None:
-                self.mark_alert_failed(alert_id, "article no longer stored")
+        for message, article_id in claimed:
+            message = self._with_article(message, article_id)
+            if message.article is None and message.kind in ARTICLE_KINDS:
+                self.mark_alert_failed(message.alert_id, "article no longer stored")
                 continue
-            messages.append(AlertMessage(alert_id, channel, article, attempts))
+            messages.append(message)
         return messages
+
+    def _with_article(self, message: AlertMessage, article_id: int | None) -> AlertMessage:
+        if article_id is None:
+            return message
+        return dataclass_replace(message, article=self.article(article_id))
 
     def mark_alert_sent(self, alert_id: int, *, ts: str | None, channel_id: str | None) -> None:
         with self.writing() as session:
@@ -572,20 +580,144 @@ class Store:
             )
 
     def unknown_alerts(self, limit: int = 20) -> list[AlertMessage]:
-        """Alerts whose send outcome is unknown, for reconciliation against Slack's history."""
+        """Posts whose outcome is unknown, for reconciliation against Slack's history."""
         with self.reading() as session:
-            rows = session.execute(
-                select(AlertRow.id, AlertRow.channel, AlertRow.article_id, AlertRow.attempts)
-                .where(AlertRow.status == "unknown", AlertRow.article_id.is_not(None))
+            rows = session.scalars(
+                select(AlertRow)
+                .where(AlertRow.status == "unknown", AlertRow.kind.in_(POSTING_KINDS))
                 .order_by(AlertRow.id)
                 .limit(limit)
             ).all()
-        messages = []
-        for alert_id, channel, article_id, attempts in rows:
-            article = self.article(article_id)
-            if article is not None:
-                messages.append(AlertMessage(alert_id, channel, article, attempts))
-        return messages
+            claimed = [(_claimed(r), r.article_id) for r in rows]
+        return [self._with_article(m, a) for m, a in claimed]
+
+    def story_alert(self, story_id: int, channel: str) -> dict[str, object] | None:
+        """The story's first alert in a channel (its ts, to edit it or reply in its thread)."""
+        with self.reading() as session:
+            row = session.scalar(
+                select(AlertRow).where(
+                    AlertRow.story_id == story_id, AlertRow.channel == channel, AlertRow.kind == "article"
+                )
+            )
+            if row is None:
+                return None
+            return {
+                "id": row.id,
+                "status": row.status,
+                "ts": row.slack_ts,
+                "channel_id": row.slack_channel_id or row.channel,
+                "article_id": row.article_id,
+                "summarised": bool((row.payload or {}).get("summary_ts")),
+            }
+
+    def story_outlets(self, story_id: int) -> list[str]:
+        """Outlets that carried a story, first article first, each once."""
+        with self.reading() as session:
+            rows = session.execute(
+                select(ArticleRow.outlet, FeedRow.name)
+                .join(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .where(ArticleRow.story_id == story_id)
+                .order_by(ArticleRow.id)
+            ).all()
+        return list(dict.fromkeys((outlet or feed) for outlet, feed in rows))
+
+    def stories(self, limit: int = 50) -> list[dict[str, object]]:
+        """Recent stories with their size, for `compactwatch stories` and the API."""
+        with self.reading() as session:
+            rows = session.scalars(
+                select(StoryRow)
+                .where(StoryRow.member_count > 1)
+                .order_by(StoryRow.updated_at.desc())
+                .limit(limit)
+            ).all()
+            out = [
+                {"id": r.id, "title": r.title, "members": r.member_count, "updated_at": r.updated_at}
+                for r in rows
+            ]
+        for story in out:
+            story["outlets"] = self.story_outlets(int(story["id"]))  # type: ignore[arg-type]
+        return out
+
+    def count_recent_posts(self, channel: str, since: datetime) -> int:
+        """Story alerts already posted to a channel since `since` (for burst detection)."""
+        with self.reading() as session:
+            return int(
+                session.scalar(
+                    select(func.count(AlertRow.id)).where(
+                        AlertRow.channel == channel,
+                        AlertRow.kind == "article",
+                        AlertRow.status == "sent",
+                        AlertRow.sent_at >= since,
+                    )
+                )
+                or 0
+            )
+
+    def mark_summarised(self, alert_ids: Sequence[int], *, ts: str | None, channel_id: str | None) -> None:
+        """Alerts delivered inside one burst summary message."""
+        with self.writing() as session:
+            session.execute(
+                update(AlertRow)
+                .where(AlertRow.id.in_(list(alert_ids)))
+                .values(
+                    status="sent",
+                    slack_ts=ts,
+                    slack_channel_id=channel_id,
+                    sent_at=utcnow(),
+                    lease_until=None,
+                    payload={"summary_ts": ts},
+                )
+            )
+
+    def transition_feed_warning(
+        self, feed_id: int, *, expected: str, new: str, channel: str, kind: str, text: str
+    ) -> bool:
+        """Move a feed's warning state and queue its ops message in one transaction; the
+        compare-and-set on `expected` makes two relays post it once."""
+        now = utcnow()
+        with self.writing() as session:
+            result = session.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id, FeedRow.health_warning == expected)
+                .values(health_warning=new)
+            )
+            if not getattr(result, "rowcount", 0):
+                return False
+            if kind:
+                session.add(
+                    AlertRow(
+                        dedupe_key=f"{kind}:{feed_id}:{now.isoformat()}",
+                        kind=kind,
+                        channel=channel,
+                        payload={"text": text, "feed_id": feed_id},
+                        status="pending",
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        return True
+
+    def enqueue_ops_message(self, *, channel: str, kind: str, dedupe_key: str, text: str) -> bool:
+        """An operational message (feed warning/recovery) in the same outbox as alerts."""
+        now = utcnow()
+        try:
+            with self.writing() as session:
+                if session.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == dedupe_key)):
+                    return False
+                session.add(
+                    AlertRow(
+                        dedupe_key=dedupe_key,
+                        kind=kind,
+                        channel=channel,
+                        payload={"text": text},
+                        status="pending",
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
 
     def requeue_alert(self, alert_id: int, reason: str) -> None:
         """Back to pending: used only once Slack's history proved the message is not there."""
@@ -629,6 +761,7 @@ class Store:
             return [
                 {
                     "id": a.id,
+                    "kind": a.kind,
                     "article_id": a.article_id,
                     "title": title,
                     "channel": a.channel,
@@ -674,6 +807,72 @@ def _latest_classification() -> object:
     )
 
 
+ARTICLE_KINDS = ("article", "story_update", "frame_reply")
+POSTING_KINDS = ("article", "frame_reply", "feed_warning", "feed_recovered")
+
+
+def _claimed(row: AlertRow) -> AlertMessage:
+    return AlertMessage(
+        alert_id=row.id,
+        channel=row.channel,
+        article=None,
+        attempts=row.attempts,
+        kind=row.kind,
+        story_id=row.story_id,
+        payload=dict(row.payload or {}),
+    )
+
+
+def _queue_story_followups(
+    session: Session, story: StoryRow, member: ArticleRow, cls: Classification, now: datetime
+) -> int:
+    """A later member of an alerted story edits the story's message ("also in ...") and,
+    when it carries a frame the first article did not, gets one thread reply."""
+    first_alerts = session.scalars(
+        select(AlertRow).where(AlertRow.story_id == story.id, AlertRow.kind == "article")
+    ).all()
+    if not first_alerts:
+        return 0
+    first = session.scalar(
+        select(ClassificationRow)
+        .where(ClassificationRow.article_id == story.first_article_id)
+        .order_by(ClassificationRow.id.desc())
+        .limit(1)
+    )
+    new_frames = sorted(
+        name
+        for name, present in (
+            ("pro_city_inclusion", cls.pro_city_inclusion.present),
+            ("sovereignty_framing", cls.sovereignty_framing.present),
+        )
+        if present and cls.relevant and not (first is not None and getattr(first, name))
+    )
+    queued = 0
+    for alert in first_alerts:
+        rows = [("story_update", f"update:{story.id}:{alert.channel}:{member.id}")]
+        if new_frames:
+            rows.append(("frame_reply", f"frames:{story.id}:{alert.channel}:{','.join(new_frames)}"))
+        for kind, key in rows:
+            if session.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == key)):
+                continue
+            session.add(
+                AlertRow(
+                    dedupe_key=key,
+                    kind=kind,
+                    article_id=member.id,
+                    story_id=story.id,
+                    channel=alert.channel,
+                    route=alert.route,
+                    payload={"frames": new_frames} if kind == "frame_reply" else {},
+                    status="pending",
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+            queued += 1
+    return queued
+
+
 def _exact_duplicate(session: Session, fingerprint: Fingerprint) -> int | None:
     if not fingerprint.text_hash:
         return None
@@ -707,8 +906,10 @@ def _find_story(
         .limit(5000)
     ).all()
     for story_id, simhash, title_key in candidates:
-        same_title = bool(fingerprint.title_key) and len(fingerprint.title_key) >= 20 and (
-            title_key == fingerprint.title_key
+        same_title = (
+            bool(fingerprint.title_key)
+            and len(fingerprint.title_key) >= 20
+            and (title_key == fingerprint.title_key)
         )
         near = bin((simhash ^ fingerprint.simhash) & ((1 << 64) - 1)).count("1") <= max_distance
         if same_title or near:

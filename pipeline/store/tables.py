@@ -118,9 +118,7 @@ class ArticleRow(Base):
     title_key: Mapped[str] = mapped_column(String(500), index=True)
     simhash: Mapped[int] = mapped_column(BigInteger)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
-    story_id: Mapped[int | None] = mapped_column(
-        ForeignKey("stories.id", ondelete="SET NULL"), index=True
-    )
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
 
 class ClassificationRow(Base):
@@ -130,9 +128,7 @@ class ClassificationRow(Base):
     __table_args__ = (UniqueConstraint("article_id", "model_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     model_version: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(30), default="ok")
     relevant: Mapped[bool] = mapped_column(Boolean)
@@ -151,9 +147,7 @@ class LabelRow(Base):
     __tablename__ = "labels"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(40))  # relevant | pro_city_inclusion | sovereignty_framing
     value: Mapped[bool] = mapped_column(Boolean)
     previous_value: Mapped[bool | None] = mapped_column(Boolean)
@@ -179,9 +173,7 @@ class AlertRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="article")  # article | feed_health | ...
-    article_id: Mapped[int | None] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     story_id: Mapped[int | None] = mapped_column(Integer, index=True)
     channel: Mapped[str] = mapped_column(String(200))
     route: Mapped[str | None] = mapped_column(String(200))

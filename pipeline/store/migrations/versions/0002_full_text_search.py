@@ -1,0 +1,99 @@
+"""full-text search over article titles and text
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23 19:00:00
+
+SQLite: an FTS5 external-content table `articles_fts` over articles(title, text), kept in
+sync by triggers (the store never has to remember it), with diacritics folded so `cafe`
+finds `Café`. PostgreSQL: a stored generated `tsvector` column with a GIN index. The
+'simple' configuration is used on purpose: the archive is multilingual, and an English
+stemmer would mangle French, German and Spanish words; 'simple' also matches what the
+SQLite tokenizer does (no stemming), so both backends find the same articles.
+
+Long texts are cut before indexing because PostgreSQL refuses a tsvector over 1 MB, and an
+index that fails would make the article's INSERT fail with it.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+SQLITE_UP = [
+    """
+    CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+        title, text,
+        content='articles', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    )
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS articles_fts_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS articles_fts_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, old.text);
+    END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS articles_fts_au AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text)
+        VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END
+    """,
+    # Index whatever was stored before this migration.
+    "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
+]
+
+SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS articles_fts_au",
+    "DROP TRIGGER IF EXISTS articles_fts_ad",
+    "DROP TRIGGER IF EXISTS articles_fts_ai",
+    "DROP TABLE IF EXISTS articles_fts",
+]
+
+POSTGRES_UP = [
+    """
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS search_vector tsvector
+    GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple'::regconfig, left(coalesce(title, ''), 2000)), 'A')
+        || setweight(to_tsvector('simple'::regconfig, left(coalesce(text, ''), 100000)), 'B')
+    ) STORED
+    """,
+    "CREATE INDEX IF NOT EXISTS ix_articles_search_vector ON articles USING GIN (search_vector)",
+]
+
+POSTGRES_DOWN = [
+    "DROP INDEX IF EXISTS ix_articles_search_vector",
+    "ALTER TABLE articles DROP COLUMN IF EXISTS search_vector",
+]
+
+
+def _run(statements: list[str]) -> None:
+    for statement in statements:
+        op.execute(statement)
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        _run(SQLITE_UP)
+    elif dialect == "postgresql":
+        _run(POSTGRES_UP)
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        _run(SQLITE_DOWN)
+    elif dialect == "postgresql":
+        _run(POSTGRES_DOWN)
