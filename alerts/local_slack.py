@@ -22,7 +22,7 @@ VALID_TOKEN_PREFIX = "xoxb-"
 
 @dataclass
 class Failure:
-    kind: str  # ratelimited | server_error | api_error | drop_after_accept
+    kind: str  # ratelimited | server_error | api_error | drop_after_accept | hang_after_accept
     code: str = ""
     retry_after: int = 1
 
@@ -49,6 +49,7 @@ class LocalSlack:
         self._failures: dict[str, deque[Failure]] = {}
         self._lock = threading.Lock()
         self._counter = 0
+        self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -67,6 +68,7 @@ class LocalSlack:
         self.close()
 
     def close(self) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -136,6 +138,9 @@ class LocalSlack:
                 self.messages.append(message)
             if failure and failure.kind == "drop_after_accept":
                 raise ConnectionAbortedError("response lost after the post was accepted")
+            if failure and failure.kind == "hang_after_accept":
+                self.stopping.wait(120)  # the client (a relay about to be killed) waits forever
+                raise ConnectionAbortedError("server shutting down")
             return 200, {"ok": True, "channel": channel, "ts": message.ts, "message": {}}
         if method == "chat.update":
             channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
