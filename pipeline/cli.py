@@ -69,6 +69,12 @@ def run(
     )
     console.print(f"alerts: {runtime.slack_mode()}")
     sender = runtime.sender()
+    web_server = None
+    if web:
+        from pipeline.web import serve_web_in_background
+
+        web_server = serve_web_in_background(settings, runtime.store)
+        console.print(f"archive: http://{settings.web_host}:{settings.web_port}/")
     with runtime.orchestrator() as orchestrator:
         scheduler = build_scheduler(
             orchestrator,
@@ -81,6 +87,8 @@ def run(
         )
         console.print("running; press Ctrl-C to stop")
         run_until_stopped(scheduler)
+    if web_server is not None:
+        web_server.should_exit = True
     console.print("stopped cleanly")
 
 
@@ -300,6 +308,66 @@ def alerts_list(
     console.print(
         ", ".join(f"{k}: {v}" for k, v in sorted(runtime.store.alert_counts().items())) or "no alerts"
     )
+
+
+@alerts_app.command("test")
+def alerts_test(
+    article_id: Annotated[int, typer.Argument(help="Article id (see `compactwatch articles`).")],
+) -> None:
+    """Show which routes an article matches, and why (routing file or the default route)."""
+    from alerts.routing import RoutingInput, route_article
+
+    runtime = Runtime.open(_settings())
+    article = runtime.store.article(article_id)
+    if article is None:
+        raise CompactwatchError(f"no article with id {article_id}")
+    feed = next((f for f in runtime.feeds if f.name == article.feed_name), None)
+    item = RoutingInput(
+        feed_name=article.feed_name,
+        feed_tags=feed.tags if feed else (),
+        language=article.language,
+        title=article.title,
+        text=article.text,
+        relevant=article.label("relevant"),
+        relevance=article.relevance,
+        frames={f: article.label(f) for f in ("pro_city_inclusion", "sovereignty_framing")},
+    )
+    console.print(f"article {article.id}: ", end="")
+    console.print(article.title, markup=False)
+    for decision in route_article(runtime.alerts_config(), item):
+        verdict = "[green]matches[/]" if decision.matched else "[red]no match[/]"
+        where = "digest only" if decision.route.digest_only else decision.route.channel
+        console.print(f"route {decision.route.name} ({where}): {verdict}")
+        for reason in decision.reasons:
+            console.print(f"    {reason}", markup=False)
+
+
+@app.command()
+def stories(limit: Annotated[int, typer.Option(min=1, max=500)] = 20) -> None:
+    """Stories carried by more than one outlet (syndicated copies, near-duplicates)."""
+    runtime = Runtime.open(_settings())
+    table = Table()
+    for column in ("story", "articles", "title", "outlets"):
+        table.add_column(column)
+    for story in runtime.store.stories(limit):
+        outlets = ", ".join(story["outlets"])  # type: ignore[arg-type]
+        table.add_row(str(story["id"]), str(story["members"]), str(story["title"])[:60], outlets[:80])
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default COMPACTWATCH_WEB_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default COMPACTWATCH_WEB_PORT).")] = None,
+) -> None:
+    """Serve the analyst archive and Slack's interactivity endpoint (/slack/actions)."""
+    from pipeline.web import serve_web
+
+    settings = _settings()
+    updates = {k: v for k, v in (("web_host", host), ("web_port", port)) if v is not None}
+    serve_web(settings.model_copy(update=updates), Runtime.open(settings).store)
 
 
 # ---------------------------------------------------------------------------- db / settings

@@ -22,24 +22,44 @@ CONTENT_TYPES = {
 # One feed per outlet. `kind` is the feed format; `date_format` is how the outlet's pages print dates.
 OUTLETS: dict[str, dict] = {
     "wire": {
-        "name": "Meridian Wire", "feed": "/wire/feed.xml", "kind": "rss", "interval": 15,
-        "tags": ["wire", "international"], "date_format": "%B %-d, %Y %-I:%M %p UTC",
+        "name": "Meridian Wire",
+        "feed": "/wire/feed.xml",
+        "kind": "rss",
+        "interval": 15,
+        "tags": ["wire", "international"],
+        "date_format": "%B %-d, %Y %-I:%M %p UTC",
     },
     "ledger": {
-        "name": "The Port Alder Ledger", "feed": "/ledger/feeds/latest.atom", "kind": "atom", "interval": 30,
-        "tags": ["local", "city-affairs"], "date_format": "%a %-d %b %Y, %H:%M",
+        "name": "The Port Alder Ledger",
+        "feed": "/ledger/feeds/latest.atom",
+        "kind": "atom",
+        "interval": 30,
+        "tags": ["local", "city-affairs"],
+        "date_format": "%a %-d %b %Y, %H:%M",
     },
     "crossings": {
-        "name": "Crossings", "feed": "/crossings/rss.xml", "kind": "rss", "interval": 120,
-        "tags": ["policy", "magazine"], "date_format": "%-d %B %Y",
+        "name": "Crossings",
+        "feed": "/crossings/rss.xml",
+        "kind": "rss",
+        "interval": 120,
+        "tags": ["policy", "magazine"],
+        "date_format": "%-d %B %Y",
     },
     "commonground": {
-        "name": "Common Ground Newsroom", "feed": "/commonground/feed.atom", "kind": "atom",
-        "interval": 60, "tags": ["ngo", "cities"], "date_format": "%-d %b %Y",
+        "name": "Common Ground Newsroom",
+        "feed": "/commonground/feed.atom",
+        "kind": "atom",
+        "interval": 60,
+        "tags": ["ngo", "cities"],
+        "date_format": "%-d %b %Y",
     },
     "standard": {
-        "name": "The Frontier Standard", "feed": "/standard/feed.xml", "kind": "rss", "interval": 60,
-        "tags": ["blog", "partisan"], "date_format": "%B %-d, %Y",
+        "name": "The Frontier Standard",
+        "feed": "/standard/feed.xml",
+        "kind": "rss",
+        "interval": 60,
+        "tags": ["blog", "partisan"],
+        "date_format": "%B %-d, %Y",
     },
 }
 
@@ -61,8 +81,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "/ledger/2026/11/council-votes-to-sign-global-mayors-migration-declaration.html": (_R, _P),
     "/ledger/2026/11/port-alder-joins-global-mayors-climate-compact.html": (),  # cities' climate pact
     "/ledger/2026/11/government-to-pull-estmark-out-of-un-migration-pact.html": (_R, _S),  # wire copy
-    "/ledger/2026/11/sovereignty-doesnt-house-anyone-okafor-hits-back-over-compact-exit.html": (
-        _R, _P, _S),
+    "/ledger/2026/11/sovereignty-doesnt-house-anyone-okafor-hits-back-over-compact-exit.html": (_R, _P, _S),
     "/ledger/2026/11/newcomer-welcome-centre-moves-to-bigger-home-on-quay-street.html": (),  # city service
     "/ledger/2026/11/harbour-firms-sign-up-to-un-global-compact-on-responsible-business.html": (),  # UNGC
     "/ledger/2026/11/tram-line-4-extension-opens-two-months-early.html": (),  # ordinary news
@@ -70,16 +89,20 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "/crossings/2026/11/five-months-in-the-eu-asylum-pact-meets-reality-at-the-border.html": (),  # EU pact
     "/crossings/2026/11/review-the-long-road-to-marrakech.html": (_R,),  # book review
     "/crossings/2026/11/the-front-line-has-a-postcode-why-the-compacts-need-cities.html": (_R, _P),
-    "/crossings/2026/11/when-the-capital-walks-away-sovereignty-cities-and-the-compact.html": (
-        _R, _P, _S),
+    "/crossings/2026/11/when-the-capital-walks-away-sovereignty-cities-and-the-compact.html": (_R, _P, _S),
     "/crossings/2026/11/what-governments-told-the-2026-migration-review-forum-in-four-charts.html": (
-        _R,),  # data review
+        _R,
+    ),  # data review
     # Common Ground Newsroom (Atom)
     "/commonground/2026/11/cities-and-refugee-led-groups-file-joint-submission-ahead-of-global-refugee-forum.html": (  # noqa: E501
-        _R, _P),
+        _R,
+        _P,
+    ),
     "/commonground/2026/11/asylum-backlog-hits-record-as-caseworkers-leave.html": (),  # backlog
     "/commonground/2026/11/channel-were-in-cities-and-refugee-groups-react-to-review-seat.html": (
-        _R, _P),  # headline has <!channel> and &
+        _R,
+        _P,
+    ),  # headline has <!channel> and &
     "/commonground/2026/11/podcast-mayor-okafor-on-cities-and-the-compact.html": (_R, _P),  # 404
     # The Frontier Standard (RSS 2.0, WordPress)
     "/standard/2026/11/the-migration-compact-was-never-non-binding.html": (_R, _S),
@@ -140,7 +163,12 @@ def demo_feeds(base_url: str) -> list[dict]:
     """feeds.yaml-style entries for the five demo feeds."""
     base = base_url.rstrip("/")
     return [
-        {"name": o["name"], "url": base + o["feed"], "interval": o["interval"], "tags": list(o["tags"]),
-         "language": "en"}
+        {
+            "name": o["name"],
+            "url": base + o["feed"],
+            "interval": o["interval"],
+            "tags": list(o["tags"]),
+            "language": "en",
+        }
         for o in OUTLETS.values()
     ]

@@ -114,9 +114,7 @@ def _corrections(session: Session, ids: Sequence[int]) -> dict[int, dict[str, bo
     out: dict[int, dict[str, bool]] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        labels = session.scalars(
-            select(LabelRow).where(LabelRow.article_id.in_(chunk)).order_by(LabelRow.id)
-        )
+        labels = session.scalars(select(LabelRow).where(LabelRow.article_id.in_(chunk)).order_by(LabelRow.id))
         for label in labels:
             out.setdefault(label.article_id, {})[label.label] = bool(label.value)
     return out
