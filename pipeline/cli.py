@@ -426,6 +426,12 @@ def _register_optional_commands() -> None:
         app.command("eval")(classifier_commands.eval)
     except ImportError:
         pass
+    try:
+        from alerts.digest_command import digest
+
+        app.command("digest")(digest)
+    except ImportError:
+        pass
 
 
 _register_optional_commands()

@@ -33,35 +33,60 @@ def serve_demo_site(server: LocalServer) -> list[dict[str, object]]:
     return demo_feeds(server.base_url)
 
 
+ROUTES = """alerts:
+  ops_channel: "#compactwatch-ops"
+  burst: {{max_messages: {burst}, window_seconds: 600}}
+  routes:
+    - name: everything
+      channel: "#compact-alerts"
+    - name: cities-team
+      channel: "#cities-team"
+      frames_any: [pro_city_inclusion]
+"""
+
+
 def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
-    """Run the showcase; with `serve`, keep the archive UI running on the demo data."""
+    """Run the showcase; with `serve`, keep the archive UI running on the demo data.
+
+    Two rounds: three outlets are polled first and their alerts posted one by one (the
+    wire story republished by a second outlet edits its alert: "also in"); then two more
+    outlets arrive at once, and with the burst limit lowered their alerts go out as one
+    summary per channel.
+    """
     tmp = Path(workdir or tempfile.mkdtemp(prefix="compactwatch-demo-"))
     with LocalServer() as site, LocalSlack() as slack:
-        feeds_file = tmp / "feeds.yaml"
-        feeds_file.write_text(yaml.safe_dump({"feeds": serve_demo_site(site)}, sort_keys=False))
+        feeds = serve_demo_site(site)
+        feeds_file, routes_file = tmp / "feeds.yaml", tmp / "alerts.yaml"
         settings = load_settings(
             database_url=f"sqlite:///{tmp / 'demo.db'}",
             feeds=feeds_file,
+            routes=routes_file,
             allow_private_networks=True,
             per_host_delay=0.0,
             slack_bot_token="xoxb-demo-token",
             slack_api_url=slack.api_url,
-            slack_channel=DEMO_CHANNEL,
-            routes=tmp / "alerts.yaml",
+            slack_channel="#compact-alerts",
             log_level="WARNING",
         )
         configure_logging(settings.log_level)
         console.rule("compactwatch demo")
         console.print(f"sample outlets served at {site.base_url}, Slack API at {slack.api_url}")
-        console.print(f"temporary database: {tmp / 'demo.db'}\n")
-        runtime = Runtime.open(settings)
+        console.print(f"temporary database: {tmp / 'demo.db'}")
 
         from pipeline.cli import print_summary, run_cycle_with_progress
 
-        summary = run_cycle_with_progress(runtime, runtime.store.due_feeds())
-        report = runtime.relay(runtime.sender(), channel_interval=0.0)
-        counts = runtime.store.alert_counts()
-        print_summary(summary, report.sent, counts.get("pending", 0))
+        runtime: Runtime | None = None
+        rounds = ((feeds[:3], 50, "round 1: three outlets"), (feeds, 3, "round 2: two more outlets at once"))
+        for round_feeds, burst, title in rounds:
+            feeds_file.write_text(yaml.safe_dump({"feeds": round_feeds}, sort_keys=False))
+            routes_file.write_text(ROUTES.format(burst=burst))
+            runtime = Runtime.open(settings)
+            console.rule(title)
+            summary = run_cycle_with_progress(runtime, runtime.store.due_feeds())
+            report = runtime.relay(runtime.sender(), channel_interval=0.0)
+            counts = runtime.store.alert_counts()
+            print_summary(summary, report.sent + report.summarised, counts.get("pending", 0))
+        assert runtime is not None
         show_articles(runtime)
         show_slack(slack)
         if serve:
@@ -71,16 +96,16 @@ def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
 
 def show_articles(runtime: Runtime) -> None:
     table = Table(title="What compactwatch stored and how it classified it")
-    for column in ("outlet", "title", "relevant", "pro-city", "sovereignty", "extraction"):
-        table.add_column(column)
+    table.add_column("title", no_wrap=True, max_width=44, overflow="ellipsis")
+    for column in ("rel", "city", "sov", "extraction"):
+        table.add_column(column, no_wrap=True)
     for a in runtime.store.articles(ArticleFilter(limit=200)):
         table.add_row(
-            (a.outlet or a.feed_name)[:22],
-            a.title[:60] + (" (dup)" if a.duplicate_of else ""),
+            a.title + (" (copy)" if a.duplicate_of else ""),
             f"{'yes' if a.relevant else '-'} {a.relevance:.2f}",
             f"{'yes' if a.pro_city_inclusion else '-'} {a.pro_city_inclusion_score:.2f}",
             f"{'yes' if a.sovereignty_framing else '-'} {a.sovereignty_framing_score:.2f}",
-            a.extraction_status,
+            a.extraction_status.replace("_", " "),
             style=None if a.relevant else "dim",
         )
     console.print(table)
@@ -106,7 +131,13 @@ def show_slack(slack: LocalSlack) -> None:
         title = Text(f"{message.channel}  ts={message.ts}")
         console.print(Panel(Text(render_blocks(message)), title=title, expand=False))
         for update in message.updates:
-            console.print(f"  updated: {update.get('text')}", markup=False)
+            also = [
+                e.get("text", "")
+                for b in update.get("blocks", [])
+                for e in b.get("elements", [])
+                if isinstance(e, dict) and "also in" in str(e.get("text", ""))
+            ]
+            console.print(f"  edited in place → {also[0] if also else update.get('text')}", markup=False)
         for reply in slack.replies(message.ts):
             console.print(f"  thread reply: {reply.text}", markup=False)
 

@@ -124,7 +124,10 @@ class Orchestrator:
         self.options = options
         self.channels_for = channels_for
         self.fetcher = fetcher or GuardedFetcher(options.fetch)
-        self.io_pool = ThreadPoolExecutor(options.workers, thread_name_prefix="fetch")
+        # Feeds and their pages get separate pools: a feed task waits for its pages, so
+        # sharing one pool would deadlock as soon as every worker held a feed.
+        self.io_pool = ThreadPoolExecutor(options.workers, thread_name_prefix="feed")
+        self.page_pool = ThreadPoolExecutor(options.workers * 2, thread_name_prefix="page")
         self.cpu_pool: Executor = (
             ProcessPoolExecutor(
                 max_workers=max(1, min(2, multiprocessing.cpu_count())),
@@ -136,6 +139,7 @@ class Orchestrator:
 
     def close(self) -> None:
         self.io_pool.shutdown(wait=True, cancel_futures=True)
+        self.page_pool.shutdown(wait=True, cancel_futures=True)
         self.cpu_pool.shutdown(wait=True, cancel_futures=True)
         self.fetcher.close()
 
@@ -247,7 +251,7 @@ class Orchestrator:
         if not self.options.fetch_articles:
             reason = "article fetching is switched off"
             return [summary_extraction(e, reason, "summary_only") for e in entries]
-        pages = list(self.io_pool.map(self._fetch_page, entries))
+        pages = list(self.page_pool.map(self._fetch_page, entries))
         pending: list[Future[Extraction] | Extraction] = [
             page
             if isinstance(page, Extraction)

@@ -7,11 +7,12 @@ Only the CLI and the orchestrator read Settings; stages receive plain values.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pipeline.errors import ConfigError
 
@@ -126,7 +127,7 @@ class Settings(BaseSettings):
     digest_from: str = Field(
         "compactwatch <compactwatch@localhost>", description="From address of the digest."
     )
-    digest_recipients: list[str] = Field(
+    digest_recipients: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Digest recipients (JSON list or comma-separated)."
     )
     digest_day: str = Field("mon", description="Weekday the digest is sent (mon..sun).")
@@ -156,7 +157,12 @@ class Settings(BaseSettings):
     @field_validator("digest_recipients", mode="before")
     @classmethod
     def _split_recipients(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                try:
+                    return json.loads(value)
+                except ValueError:
+                    raise ValueError("not a JSON list of addresses") from None
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 

@@ -42,3 +42,10 @@ def test_secrets_are_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_plain_postgresql_url_uses_the_installed_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
     assert load_settings().database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_digest_recipients_accept_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPACTWATCH_DIGEST_RECIPIENTS", "director@city.example, comms@ngo.example")
+    assert load_settings().digest_recipients == ["director@city.example", "comms@ngo.example"]
+    monkeypatch.setenv("COMPACTWATCH_DIGEST_RECIPIENTS", '["a@x.example"]')
+    assert load_settings().digest_recipients == ["a@x.example"]

@@ -42,6 +42,7 @@ from sqlalchemy import (
     select,
     table,
     true,
+    type_coerce,
 )
 from sqlalchemy.orm import aliased
 
@@ -71,6 +72,10 @@ MAX_TERMS = 32
 MAX_PAGE = 500
 # Snippet delimiters: private-use characters that never occur in news text, so the web
 # layer can split on them and escape everything else.
+# Diacritic folding for PostgreSQL search (SQLite's tokenizer does its own): the same
+# translate() pair as migration 0002 uses for the indexed column.
+FOLD_FROM = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžſơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳ"  # noqa: E501
+FOLD_TO = "aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzsouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooy"  # noqa: E501
 MARK_START = "\ue000"
 MARK_END = "\ue001"
 
@@ -373,12 +378,12 @@ class ArchiveQueries:
         self.dialect = store.dialect
         self.cls = aliased(ClassificationRow, name="cls")
         self.corr = {label: aliased(LabelRow, name=f"corr_{label}") for label in LABELS}
-        self.story = aliased(StoryRow, name="story")
+        self.story_row = aliased(StoryRow, name="story")
 
     # ------------------------------------------------------------------ expressions
     def article_date(self) -> ColumnElement[datetime]:
         """Published time when plausible, else fetch time: sorting, filters and trends."""
-        return case(
+        expr = case(
             (
                 or_(
                     ArticleRow.published_at.is_(None),
@@ -387,8 +392,8 @@ class ArchiveQueries:
                 ArticleRow.fetched_at,
             ),
             else_=ArticleRow.published_at,
-            type_=UTCDateTime(),
         )
+        return type_coerce(expr, UTCDateTime())
 
     def effective(self, label: str) -> ColumnElement[bool]:
         corr = self.corr[label]
@@ -404,8 +409,9 @@ class ArchiveQueries:
     def _joined(self, *columns: Any) -> Select[Any]:
         """Articles with their feed, latest classification and latest correction per label.
 
-        Correlated `max(id)` joins use the article_id indexes and keep every article on one
-        row, so counts and pagination stay exact.
+        Correlated `max(id)` joins keep every article on one row, so counts and pagination
+        stay exact. The join also states `article_id = articles.id`: without it PostgreSQL
+        plans a nested loop that evaluates the subquery for every (article, row) pair.
         """
         newest_cls = (
             select(func.max(ClassificationRow.id))
@@ -417,7 +423,7 @@ class ArchiveQueries:
             select(*columns)
             .select_from(ArticleRow)
             .join(FeedRow, FeedRow.id == ArticleRow.feed_id)
-            .outerjoin(self.cls, self.cls.id == newest_cls)
+            .outerjoin(self.cls, and_(self.cls.article_id == ArticleRow.id, self.cls.id == newest_cls))
         )
         for label, corr in self.corr.items():
             newest = (
@@ -426,8 +432,10 @@ class ArchiveQueries:
                 .correlate(ArticleRow)
                 .scalar_subquery()
             )
-            query = query.outerjoin(corr, corr.id == newest)
-        return query.outerjoin(self.story, self.story.id == ArticleRow.story_id)
+            query = query.outerjoin(
+                corr, and_(corr.article_id == ArticleRow.id, corr.label == label, corr.id == newest)
+            )
+        return query.outerjoin(self.story_row, self.story_row.id == ArticleRow.story_id)
 
     def _row_columns(self) -> list[Any]:
         columns: list[Any] = [
@@ -444,7 +452,7 @@ class ArchiveQueries:
             ArticleRow.fetched_at,
             ArticleRow.extraction_status,
             ArticleRow.story_id,
-            func.coalesce(self.story.member_count, 1).label("story_size"),
+            func.coalesce(self.story_row.member_count, 1).label("story_size"),
             ArticleRow.duplicate_of,
             self.cls.model_version,
             self.cls.status.label("classification_status"),
@@ -497,13 +505,11 @@ class ArchiveQueries:
             fts = table("articles_fts", column("rowid"))
             fts_name = literal_column("articles_fts")
             if positive:
-                query = query.join(fts, fts.c.rowid == ArticleRow.id).where(
-                    fts_name.op("MATCH")(positive)
-                )
+                query = query.join(fts, fts.c.rowid == ArticleRow.id).where(fts_name.op("MATCH")(positive))
                 if rank:
                     query = query.add_columns(
                         (-func.bm25(fts_name, 2.0, 1.0)).label("rank"),
-                        func.snippet(fts_name, -1, MARK_START, MARK_END, "…", 14).label("snippet"),
+                        func.snippet(fts_name, 1, MARK_START, MARK_END, "…", 16).label("snippet"),
                     )
             else:
                 excluded = select(fts.c.rowid).where(fts_name.op("MATCH")(negative))
@@ -515,10 +521,10 @@ class ArchiveQueries:
             tsquery = None
             plain = websearch_text(terms)
             if plain:
-                tsquery = func.websearch_to_tsquery(config, plain)
+                tsquery = func.websearch_to_tsquery(config, _fold(plain))
             prefixes = prefix_tsquery(terms)
             if prefixes:
-                prefix_query = func.to_tsquery(config, prefixes)
+                prefix_query = func.to_tsquery(config, _fold(prefixes))
                 tsquery = prefix_query if tsquery is None else tsquery.op("&&")(prefix_query)
             assert tsquery is not None
             query = query.where(vector.op("@@")(tsquery))
@@ -646,9 +652,7 @@ class ArchiveQueries:
         next_cursor = prev_cursor = None
         if rows and has_next:
             last = rows[-1]
-            next_cursor = Cursor(
-                sort, "after", _key_of(sort, last), last.id, start + len(rows) - 1
-            ).encode()
+            next_cursor = Cursor(sort, "after", _key_of(sort, last), last.id, start + len(rows) - 1).encode()
         if rows and has_prev:
             first = rows[0]
             prev_cursor = Cursor(sort, "before", _key_of(sort, first), first.id, start).encode()
@@ -914,6 +918,11 @@ class ArchiveQueries:
 
 
 # --------------------------------------------------------------------------- helpers
+def _fold(value: str) -> ColumnElement[str]:
+    """Lower-case and strip accents in SQL, exactly as the indexed column was folded."""
+    return func.translate(func.lower(literal(value)), FOLD_FROM, FOLD_TO)
+
+
 def _is_search_error(error: Exception) -> bool:
     text = str(getattr(error, "orig", error)).lower()
     markers = ("fts5", "syntax error in tsquery", "unterminated string", "no such column: articles_fts")

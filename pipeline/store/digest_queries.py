@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ScalarSelect, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -68,13 +68,14 @@ class DigestDelivery:
 
 
 # --------------------------------------------------------------------------- articles
-def _latest_classification_ids() -> Select[tuple[int]]:
-    """The newest classification row id per article (a re-run model wins).
+def _latest_classification_id() -> ScalarSelect[int]:
+    """The newest classification row id of the outer article (a re-run model wins).
 
-    Built on an alias so that it never correlates with the outer ClassificationRow.
+    Correlated on articles.id so it reads one article's rows through the article_id index;
+    built on an alias so it never correlates with the outer ClassificationRow instead.
     """
     newer = aliased(ClassificationRow)
-    return select(func.max(newer.id)).group_by(newer.article_id)
+    return select(func.max(newer.id)).where(newer.article_id == ArticleRow.id).scalar_subquery()
 
 
 def relevant_articles(store: Store, start: datetime, end: datetime) -> list[StoredArticle]:
@@ -94,7 +95,7 @@ def relevant_articles(store: Store, start: datetime, end: datetime) -> list[Stor
         .outerjoin(
             ClassificationRow,
             (ClassificationRow.article_id == ArticleRow.id)
-            & ClassificationRow.id.in_(_latest_classification_ids()),
+            & (ClassificationRow.id == _latest_classification_id()),
         )
         .where(ArticleRow.fetched_at >= start, ArticleRow.fetched_at < end)
         .where(or_(ClassificationRow.relevant.is_(True), touched))

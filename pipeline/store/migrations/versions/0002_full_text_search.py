@@ -11,6 +11,10 @@ finds `Café`. PostgreSQL: a stored generated `tsvector` column with a GIN index
 stemmer would mangle French, German and Spanish words; 'simple' also matches what the
 SQLite tokenizer does (no stemming), so both backends find the same articles.
 
+Diacritics are folded on PostgreSQL too, without the `unaccent` extension (which needs
+privileges and is not IMMUTABLE): `translate()` maps accented Latin letters to their base
+letter, the same folding `pipeline.store.archive` applies to the query.
+
 Long texts are cut before indexing because PostgreSQL refuses a tsvector over 1 MB, and an
 index that fails would make the article's INSERT fail with it.
 """
@@ -61,12 +65,22 @@ SQLITE_DOWN = [
     "DROP TABLE IF EXISTS articles_fts",
 ]
 
+# Accented Latin letters (lower case) and their base letters; must stay equal to
+# pipeline.store.archive.FOLD_FROM / FOLD_TO (a test checks it).
+FOLD_FROM = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžſơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳ"
+FOLD_TO = "aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzsouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooy"
+
+
+def _folded(expr: str) -> str:
+    return f"translate(lower({expr}), '{FOLD_FROM}', '{FOLD_TO}')"
+
+
 POSTGRES_UP = [
-    """
+    f"""
     ALTER TABLE articles ADD COLUMN IF NOT EXISTS search_vector tsvector
     GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple'::regconfig, left(coalesce(title, ''), 2000)), 'A')
-        || setweight(to_tsvector('simple'::regconfig, left(coalesce(text, ''), 100000)), 'B')
+        setweight(to_tsvector('simple'::regconfig, {_folded("left(coalesce(title, ''), 2000)")}), 'A')
+        || setweight(to_tsvector('simple'::regconfig, {_folded("left(coalesce(text, ''), 100000)")}), 'B')
     ) STORED
     """,
     "CREATE INDEX IF NOT EXISTS ix_articles_search_vector ON articles USING GIN (search_vector)",
