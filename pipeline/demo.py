@@ -96,27 +96,37 @@ def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
 
 def show_articles(runtime: Runtime) -> None:
     table = Table(title="What compactwatch stored and how it classified it")
-    table.add_column("title", no_wrap=True, max_width=44, overflow="ellipsis")
-    for column in ("rel", "city", "sov", "extraction"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("title", no_wrap=True, max_width=40, overflow="ellipsis")
+    for column in ("relevant", "pro-city", "sovereignty"):
+        table.add_column(column, no_wrap=True, min_width=7)
+    table.add_column("page", no_wrap=True)
     for a in runtime.store.articles(ArticleFilter(limit=200)):
         table.add_row(
             a.title + (" (copy)" if a.duplicate_of else ""),
-            f"{'yes' if a.relevant else '-'} {a.relevance:.2f}",
-            f"{'yes' if a.pro_city_inclusion else '-'} {a.pro_city_inclusion_score:.2f}",
-            f"{'yes' if a.sovereignty_framing else '-'} {a.sovereignty_framing_score:.2f}",
-            a.extraction_status.replace("_", " "),
+            _score(a.relevant, a.relevance),
+            _score(a.pro_city_inclusion, a.pro_city_inclusion_score),
+            _score(a.sovereignty_framing, a.sovereignty_framing_score),
+            "ok" if a.extraction_status == "ok" else "summary",
             style=None if a.relevant else "dim",
         )
     console.print(table)
+
+
+def _score(present: bool, score: float) -> str:
+    return f"{'yes' if present else ' - '} {score:.2f}"
 
 
 def render_blocks(message: SlackMessage) -> str:
     """The message as a person would read it in Slack (mrkdwn links shown as text + URL)."""
     lines = []
     for block in message.blocks:
+        if block.get("type") == "actions":
+            buttons = [e.get("text", {}).get("text", "") for e in block.get("elements", [])]
+            lines.append("[" + "] [".join(buttons) + "]")
+            continue
         texts = [block.get("text", {}).get("text", "")] if block.get("text") else []
         texts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
+        texts = [t for t in texts if isinstance(t, str)]
         for text in texts:
             if text:
                 text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)

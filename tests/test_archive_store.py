@@ -44,12 +44,27 @@ HOSTILE = [
 @pytest.fixture
 def archive(store: Store) -> ArchiveQueries:
     feed = add_feed(store, "https://a.example/rss")
-    seed(store, feed, title="Mayors ask for a seat at the migration compact review",
-         text="The mayors of forty cities asked for a seat at the table in the compact review.", city=0.9)
-    seed(store, feed, title="Café owners and the city council",
-         text="A story about the café on the harbour, unrelated to migration.", relevant=0.1)
-    seed(store, feed, title="Government rejects the compact on sovereignty grounds",
-         text="The minister said the compact threatens national sovereignty over borders.", sovereignty=0.9)
+    seed(
+        store,
+        feed,
+        title="Mayors ask for a seat at the migration compact review",
+        text="The mayors of forty cities asked for a seat at the table in the compact review.",
+        city=0.9,
+    )
+    seed(
+        store,
+        feed,
+        title="Café owners and the city council",
+        text="A story about the café on the harbour, unrelated to migration.",
+        relevant=0.1,
+    )
+    seed(
+        store,
+        feed,
+        title="Government rejects the compact on sovereignty grounds",
+        text="The minister said the compact threatens national sovereignty over borders.",
+        sovereignty=0.9,
+    )
     seed(store, feed, title="Migrants and migration data", text="Migration statistics were published today.",
          language="fr", relevant=0.6)  # fmt: skip
     return ArchiveQueries(store)
@@ -95,7 +110,14 @@ def test_search_snippet_marks_the_matches_and_rank_sort_puts_best_first(archive:
 
 def test_parse_search_keeps_only_letters_and_digits() -> None:
     terms = parse_search('"global compact" -crab migra* a OR b NEAR( ((')
-    assert [t.words for t in terms] == [("global", "compact"), ("crab",), ("migra",), ("a",), ("b",), ("NEAR",)]
+    assert [t.words for t in terms] == [
+        ("global", "compact"),
+        ("crab",),
+        ("migra",),
+        ("a",),
+        ("b",),
+        ("NEAR",),
+    ]
     assert [t.negated for t in terms] == [False, True, False, False, False, False]
     assert terms[2].prefix and terms[4].or_before
     assert archive_sql.fts5_expressions(parse_search('"')) == (None, None)
@@ -145,7 +167,12 @@ def test_keyset_pages_cover_everything_once_in_order_both_ways(store: Store) -> 
     feed = add_feed(store, "https://a.example/rss")
     same_time = datetime.now(UTC) - timedelta(hours=2)
     for n in range(23):  # ties on the sort key must not lose or repeat rows
-        seed(store, feed, title=f"Article number {n}", published=same_time if n % 3 else same_time - timedelta(minutes=n))
+        seed(
+            store,
+            feed,
+            title=f"Article number {n}",
+            published=same_time if n % 3 else same_time - timedelta(minutes=n),
+        )
     archive = ArchiveQueries(store)
     for sort in ("newest", "oldest", "relevance", "rank"):
         f = ArchiveFilter(sort=sort, q="article" if sort == "rank" else "")
@@ -174,8 +201,12 @@ def test_a_damaged_cursor_is_refused_not_trusted() -> None:
 def test_story_members_review_queue_and_unconfirmed_alerts(store: Store) -> None:
     feed = add_feed(store, "https://a.example/rss")
     body = "The mayors of twelve cities wrote to the UN asking for a role in the compact review. " * 4
-    first = seed(store, feed, title="Mayors write to the UN", text=body, url="https://one.example/a", channels=("#a",))
-    copy = seed(store, feed, title="Cities write to UN", text=body, url="https://two.example/b", channels=("#a",))
+    first = seed(
+        store, feed, title="Mayors write to the UN", text=body, url="https://one.example/a", channels=("#a",)
+    )
+    copy = seed(
+        store, feed, title="Cities write to UN", text=body, url="https://two.example/b", channels=("#a",)
+    )
     unsure = seed(store, feed, title="Hard to tell", relevant=0.56, channels=("#a",))
     archive = ArchiveQueries(store)
     story_id = archive.rows_by_id([first])[0].story_id
@@ -200,7 +231,15 @@ def test_daily_counts_group_by_outlet_and_language_with_frames_among_relevant(st
     day = datetime(2026, 3, 2, 10, tzinfo=UTC)
     seed(store, feed, title="One", outlet="Paper A", published=day, city=0.9)
     seed(store, feed, title="Two", outlet="Paper A", published=day, relevant=0.1, city=0.9)
-    seed(store, feed, title="Trois", outlet="Paper B", language="fr", published=day + timedelta(days=1), sovereignty=0.8)
+    seed(
+        store,
+        feed,
+        title="Trois",
+        outlet="Paper B",
+        language="fr",
+        published=day + timedelta(days=1),
+        sovereignty=0.8,
+    )
     archive = ArchiveQueries(store)
     by_outlet = {(c.day.isoformat(), c.group): c for c in archive.daily_counts(ArchiveFilter(), "outlet")}
     a = by_outlet[("2026-03-02", "Paper A")]

@@ -8,6 +8,7 @@ import random
 import re
 import warnings
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,6 @@ def client_for(store: Store, settings: Settings | None = None, **kwargs: Any) ->
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-FORM_ID = re.compile(r'name="form_id" value="([^"]+)"')
 
 
 def csrf_of(html: str) -> str:
@@ -59,13 +59,40 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+class _Forms(HTMLParser):
+    """Collects each form's action and its hidden/checked/text inputs, like a browser would send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._current: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._current = {}
+            self.forms.append((a.get("action", ""), self._current))
+        elif tag in ("input", "textarea") and self._current is not None and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("radio", "checkbox") and "checked" not in a:
+                return
+            self._current.setdefault(a["name"], a.get("value", ""))
+
+
+def form_data(html: str, action: str) -> dict[str, str]:
+    """The fields the page's form posting to `action` would submit (hidden ones included)."""
+    parser = _Forms()
+    parser.feed(html)
+    for form_action, fields in parser.forms:
+        if form_action == action:
+            return dict(fields)
+    raise AssertionError(f"no form posting to {action}")
+
+
 def login(client: TestClient, name: str = "ana", password: str = PASSWORD) -> TestClient:
     page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"csrf": csrf_of(page.text), "name": name, "password": password, "next": "/articles"},
-        follow_redirects=False,
-    )
+    data = {**form_data(page.text, "/login"), "name": name, "password": password, "next": "/articles"}
+    response = client.post("/login", data=data, follow_redirects=False)
     assert response.status_code == 303, response.text[:500]
     return client
 
@@ -74,7 +101,44 @@ def logged_in(store: Store, settings: Settings | None = None) -> TestClient:
     return login(client_for(store, settings))
 
 
-_VOCABULARY = ["harbour", "tram", "budget", "council", "festival", "railway", "museum", "tariff", "drought", "election", "vaccine", "bridge", "orchestra", "pension", "satellite", "wildfire", "library", "stadium", "refinery", "glacier", "ferry", "senate", "clinic", "vineyard", "airport", "census", "lottery", "parliament", "reservoir", "bakery", "cycling", "theatre", "chess", "marathon", "volcano", "lighthouse"]
+_VOCABULARY = [
+    "harbour",
+    "tram",
+    "budget",
+    "council",
+    "festival",
+    "railway",
+    "museum",
+    "tariff",
+    "drought",
+    "election",
+    "vaccine",
+    "bridge",
+    "orchestra",
+    "pension",
+    "satellite",
+    "wildfire",
+    "library",
+    "stadium",
+    "refinery",
+    "glacier",
+    "ferry",
+    "senate",
+    "clinic",
+    "vineyard",
+    "airport",
+    "census",
+    "lottery",
+    "parliament",
+    "reservoir",
+    "bakery",
+    "cycling",
+    "theatre",
+    "chess",
+    "marathon",
+    "volcano",
+    "lighthouse",
+]
 _texts = itertools.count(1)
 
 
@@ -111,7 +175,9 @@ def seed(
     cls = Classification(
         relevant=is_relevant,
         relevance=relevant,
-        pro_city_inclusion=FrameResult(is_relevant and city >= 0.5, city, evidence.get("pro_city_inclusion", ())),
+        pro_city_inclusion=FrameResult(
+            is_relevant and city >= 0.5, city, evidence.get("pro_city_inclusion", ())
+        ),
         sovereignty_framing=FrameResult(
             is_relevant and sovereignty >= 0.5, sovereignty, evidence.get("sovereignty_framing", ())
         ),

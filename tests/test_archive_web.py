@@ -15,11 +15,11 @@ from archive.auth import LoginLimiter
 from pipeline.store import Store
 from tests.factories import add_feed
 from tests.test_archive_support import (
-    FORM_ID,
     PASSWORD,
     archive_settings,
     client_for,
     csrf_of,
+    form_data,
     logged_in,
     login,
     seed,
@@ -109,7 +109,9 @@ def test_wrong_password_is_refused_and_repeated_failures_are_rate_limited(sqlite
     assert response.status_code in (401, 429)
 
 
-def test_without_accounts_the_shared_token_logs_in_under_the_given_name(sqlite_store: Store, feed: int) -> None:
+def test_without_accounts_the_shared_token_logs_in_under_the_given_name(
+    sqlite_store: Store, feed: int
+) -> None:
     settings = archive_settings(analysts={}, api_token="shared-token-xyz")
     client = client_for(sqlite_store, settings)
     page = client.get("/login")
@@ -130,13 +132,17 @@ def test_with_neither_accounts_nor_token_a_one_time_token_is_generated(sqlite_st
     token = client.app.state.login_token  # type: ignore[attr-defined]
     assert token and len(token) >= 20
     page = client.get("/login")
-    response = client.post("/login", data={"csrf": csrf_of(page.text), "password": token}, follow_redirects=False)
+    response = client.post(
+        "/login", data={"csrf": csrf_of(page.text), "password": token}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert client.get("/api/feeds", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/logout", "/articles/labels", "/articles/1/labels", "/articles/1/confirm"])
-def test_posts_without_or_with_a_wrong_csrf_token_are_forbidden(sqlite_store: Store, article: int, path: str) -> None:
+def test_posts_without_or_with_a_wrong_csrf_token_are_forbidden(
+    sqlite_store: Store, article: int, path: str
+) -> None:
     client = logged_in(sqlite_store)
     good = csrf_of(client.get("/articles").text)
     data = {"ids": str(article), "label": "city", "value": "yes", "city": "yes"}
@@ -153,7 +159,9 @@ def test_login_form_needs_its_csrf_token_too(sqlite_store: Store) -> None:
     assert client.post("/login", data={"name": "ana", "password": PASSWORD}).status_code == 403
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x"]
+)
 def test_login_never_redirects_off_site(sqlite_store: Store, target: str) -> None:
     client = client_for(sqlite_store)
     page = client.get("/login")
@@ -167,8 +175,8 @@ def test_login_never_redirects_off_site(sqlite_store: Store, target: str) -> Non
 
 def test_logout_ends_the_session(sqlite_store: Store) -> None:
     client = logged_in(sqlite_store)
-    token = csrf_of(client.get("/feeds").text)
-    assert client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    form = form_data(client.get("/feeds").text, "/logout")
+    assert client.post("/logout", data=form, follow_redirects=False).status_code == 303
     assert client.get("/feeds", follow_redirects=False).status_code == 303
 
 
@@ -196,7 +204,10 @@ def test_article_page_shows_text_evidence_scores_story_feed_and_history(
 ) -> None:
     client = logged_in(sqlite_store)
     html = client.get(f"/articles/{article}").text
-    assert '<mark class="ev-city" id="ev-1">The mayors asked the UN for a formal role in the review.</mark>' in html
+    assert (
+        '<mark class="ev-city" id="ev-1">The mayors asked the UN for a formal role in the review.</mark>'
+        in html
+    )
     assert "threshold 0.50" in html and "test-model" in html
     assert "Harbour Chronicle" in html and "Story cluster" in html
     assert "No analyst has labelled this article yet" in html
@@ -218,7 +229,9 @@ def test_feed_text_is_escaped_and_only_http_links_are_rendered(sqlite_store: Sto
         assert 'href="javascript:' not in html
 
 
-def test_filters_live_in_the_url_and_bad_values_are_explained_not_fatal(sqlite_store: Store, feed: int) -> None:
+def test_filters_live_in_the_url_and_bad_values_are_explained_not_fatal(
+    sqlite_store: Store, feed: int
+) -> None:
     now = datetime.now(UTC)
     fr = seed(sqlite_store, feed, title="Les maires et le pacte", language="fr", city=0.9)
     old = seed(sqlite_store, feed, title="An old compact story", published=now - timedelta(days=60))
@@ -240,7 +253,12 @@ def test_filters_live_in_the_url_and_bad_values_are_explained_not_fatal(sqlite_s
     assert ids(f"feed={feed}&story=999999") == set()
     warned = client.get("/articles?from=yesterday&relevant=maybe&smin=7&sort=sideways&feed=abc")
     assert warned.status_code == 200
-    for message in ("Ignored the &#39;from&#39; date", "use yes, no or any", "a score is a number", "Ignored sort"):
+    for message in (
+        "Ignored the &#39;from&#39; date",
+        "use yes, no or any",
+        "a score is a number",
+        "Ignored sort",
+    ):
         assert message in warned.text
 
 
@@ -286,12 +304,13 @@ def test_a_correction_is_an_analyst_label_shown_everywhere_and_the_model_output_
 ) -> None:
     client = logged_in(sqlite_store)
     page = client.get(f"/articles/{article}")
+    form = form_data(page.text, f"/articles/{article}/labels")
+    assert form["city"] == "yes" and form["sov"] == "no" and form["csrf"]  # the shown values
     response = client.post(
         f"/articles/{article}/labels",
-        data={"csrf": csrf_of(page.text), "form_id": FORM_ID.search(page.text).group(1),  # type: ignore[union-attr]
-              "relevant": "yes", "city": "no", "sov": "yes", "note": "frame only in passing", "action": "save"},
+        data={**form, "city": "no", "sov": "yes", "note": "frame only in passing", "action": "save"},
         follow_redirects=True,
-    )  # fmt: skip
+    )
     assert response.status_code == 200 and "Saved: Pro-city, Sovereignty." in response.text
     history = sqlite_store.label_history(article)
     assert {(h["label"], h["value"], h["source"], h["who"], h["note"]) for h in history} == {
@@ -316,7 +335,7 @@ def test_a_correction_is_an_analyst_label_shown_everywhere_and_the_model_output_
 def test_resubmitting_the_same_form_records_nothing_twice(sqlite_store: Store, article: int) -> None:
     client = logged_in(sqlite_store)
     page = client.get(f"/articles/{article}")
-    data = {"csrf": csrf_of(page.text), "form_id": "form-123", "city": "no", "action": "save"}
+    data = {**form_data(page.text, f"/articles/{article}/labels"), "city": "no", "action": "save"}
     client.post(f"/articles/{article}/labels", data=data)
     client.post(f"/articles/{article}/labels", data=data)
     assert len(sqlite_store.label_history(article)) == 1
@@ -324,9 +343,13 @@ def test_resubmitting_the_same_form_records_nothing_twice(sqlite_store: Store, a
 
 def test_confirming_records_the_shown_labels_as_reviewed(sqlite_store: Store, article: int) -> None:
     client = logged_in(sqlite_store)
-    token = csrf_of(client.get("/review").text)
-    response = client.post(f"/articles/{article}/confirm", data={"csrf": token, "back": "/review"},
-                           follow_redirects=False)  # fmt: skip
+    page = client.get("/review").text
+    response = client.post(
+        f"/articles/{article}/confirm",
+        data=form_data(page, f"/articles/{article}/confirm"),
+        follow_redirects=False,
+    )
+    token = csrf_of(page)
     assert response.status_code == 303 and response.headers["location"] == "/review"
     values = {h["label"]: h["value"] for h in sqlite_store.label_history(article)}
     assert values == {"relevant": True, "pro_city_inclusion": True, "sovereignty_framing": False}
@@ -338,10 +361,12 @@ def test_bulk_correction_sets_one_label_on_every_selected_article(sqlite_store: 
     untouched = seed(sqlite_store, feed, title="Not selected", sovereignty=0.9)
     client = logged_in(sqlite_store)
     page = client.get("/articles")
+    bulk = form_data(page.text, "/articles/labels")
+    assert bulk["csrf"] and bulk["form_id"] and bulk["back"] == "/articles"
     response = client.post(
         "/articles/labels",
-        data={"csrf": csrf_of(page.text), "form_id": "bulk-1", "ids": [str(i) for i in ids], "label": "sov",
-              "value": "no", "note": "quoted only to rebut", "back": "/articles?sov=no"},
+        data={**bulk, "ids": [str(i) for i in ids], "label": "sov", "value": "no", "note": "quoted only to rebut",
+              "back": "/articles?sov=no"},
         follow_redirects=True,
     )  # fmt: skip
     assert "Sovereignty set to no on 3 articles." in response.text
@@ -349,7 +374,11 @@ def test_bulk_correction_sets_one_label_on_every_selected_article(sqlite_store: 
     assert set(ids) <= listed and untouched not in listed
     for article_id in ids:
         [label] = sqlite_store.label_history(article_id)
-        assert (label["label"], label["value"], label["note"]) == ("sovereignty_framing", False, "quoted only to rebut")
+        assert (label["label"], label["value"], label["note"]) == (
+            "sovereignty_framing",
+            False,
+            "quoted only to rebut",
+        )
     again = client.post(
         "/articles/labels",
         data={"csrf": csrf_of(page.text), "ids": [str(i) for i in ids], "label": "sov", "value": "no"},
@@ -363,7 +392,7 @@ def test_bulk_correction_sets_one_label_on_every_selected_article(sqlite_store: 
 
 # ------------------------------------------------------------------------------ exports
 def test_csv_export_neutralises_formulas_and_follows_the_filter(sqlite_store: Store, feed: int) -> None:
-    for title in ("=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTabbed", "Plain title"):
+    for title in ('=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTabbed", "Plain title"):
         seed(sqlite_store, feed, title=title)
     seed(sqlite_store, feed, title="=Not relevant", relevant=0.1)
     client = logged_in(sqlite_store)
@@ -372,22 +401,40 @@ def test_csv_export_neutralises_formulas_and_follows_the_filter(sqlite_store: St
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
     titles = {r["title"] for r in rows}
-    assert titles == {"'=HYPERLINK(\"http://evil\",\"x\")", "'+1+1", "'-2+3", "'@SUM(A1)", "'\tTabbed", "Plain title"}
+    assert titles == {
+        '\'=HYPERLINK("http://evil","x")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTabbed",
+        "Plain title",
+    }
     for row in rows:
         assert all(not value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in row.values())
-        assert row["relevant"] == "yes" and row["relevant_source"] == "model" and float(row["relevant_score"]) > 0.5
+        assert (
+            row["relevant"] == "yes"
+            and row["relevant_source"] == "model"
+            and float(row["relevant_score"]) > 0.5
+        )
         assert row["archive_url"].startswith("http://testserver/articles/")
 
 
-def test_jsonl_export_carries_every_label_source_score_and_evidence(sqlite_store: Store, article: int) -> None:
+def test_jsonl_export_carries_every_label_source_score_and_evidence(
+    sqlite_store: Store, article: int
+) -> None:
     client = logged_in(sqlite_store)
     response = client.get("/export.jsonl?q=mayors")
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert [item["id"] for item in lines] == [article]
     item = lines[0]
     assert set(item["labels"]) == {"relevant", "pro_city_inclusion", "sovereignty_framing"}
-    assert item["labels"]["pro_city_inclusion"]["score"] == 0.8 and item["labels"]["relevant"]["source"] == "model"
-    assert item["evidence"]["pro_city_inclusion"] == ["The mayors asked the UN for a formal role in the review."]
+    assert (
+        item["labels"]["pro_city_inclusion"]["score"] == 0.8
+        and item["labels"]["relevant"]["source"] == "model"
+    )
+    assert item["evidence"]["pro_city_inclusion"] == [
+        "The mayors asked the UN for a formal role in the review."
+    ]
     assert item["outlet"] == "Example News" and item["url"].startswith("https://") and item["published_at"]
 
 
@@ -434,6 +481,7 @@ def test_corrections_and_filters_work_the_same_on_postgres(store: Store) -> None
     article_id = seed(store, feed, title="Café des maires: the compact", city=0.2)
     client = login(client_for(store))
     page = client.get(f"/articles/{article_id}")
-    client.post(f"/articles/{article_id}/labels", data={"csrf": csrf_of(page.text), "city": "yes", "action": "save"})
+    form = form_data(page.text, f"/articles/{article_id}/labels")
+    client.post(f"/articles/{article_id}/labels", data={**form, "city": "yes", "action": "save"})
     listing = client.get("/articles", params={"q": "cafe", "city": "yes", "source": "analyst"}).text
     assert f'data-article="{article_id}"' in listing and '<span class="marker">analyst</span>' in listing

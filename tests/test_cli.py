@@ -127,3 +127,23 @@ def test_run_reports_unreachable_feeds_keeps_running_and_stops_cleanly_on_sigint
     assert "stopped cleanly" in output
     assert process.returncode == 0
     assert "Traceback" not in output
+
+
+def test_opml_import_adds_new_feeds_skips_duplicates_and_exports_them_again(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - name: UN News\n    url: https://news.un.org/feed/rss.xml\n    tags: [un]\n")
+    opml = tmp_path / "reader.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>My reader</title></head><body>'
+        '<outline text="Migration"><outline text="UN News again" type="rss" xmlUrl="https://news.un.org/feed/rss.xml"/>'
+        '<outline text="City Lab" type="rss" xmlUrl="https://citylab.example/feed"/>'
+        '<outline text="Local file" type="rss" xmlUrl="file:///etc/passwd"/></outline></body></opml>'
+    )
+    env = {"COMPACTWATCH_FEEDS": str(feeds), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = cli("feeds", "import", str(opml), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "imported 1 feeds" in result.stdout and "1 duplicates" in result.stdout
+    exported = cli("feeds", "export", env=env)
+    assert exported.returncode == 0
+    assert "https://citylab.example/feed" in exported.stdout and "news.un.org" in exported.stdout
+    assert "file:///etc/passwd" not in exported.stdout

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Date,
     Float,
     Select,
+    Table,
     and_,
     case,
     cast,
@@ -376,8 +377,17 @@ class ArchiveQueries:
     def __init__(self, store: Store):
         self.store = store
         self.dialect = store.dialect
-        self.cls = aliased(ClassificationRow, name="cls")
-        self.corr = {label: aliased(LabelRow, name=f"corr_{label}") for label in LABELS}
+        classifications = ClassificationRow.__table__
+        labels = LabelRow.__table__
+        self.cls, self._cls_on = self._latest(classifications, "cls")  # type: ignore[arg-type]
+        self.corr: dict[str, Any] = {}
+        self._corr_on: dict[str, ColumnElement[bool]] = {}
+        for label in LABELS:
+            self.corr[label], self._corr_on[label] = self._latest(
+                labels,  # type: ignore[arg-type]
+                f"corr_{label}",
+                labels.c.label == label,
+            )
         self.story_row = aliased(StoryRow, name="story")
 
     # ------------------------------------------------------------------ expressions
@@ -397,44 +407,55 @@ class ArchiveQueries:
 
     def effective(self, label: str) -> ColumnElement[bool]:
         corr = self.corr[label]
-        model = getattr(self.cls, label)
-        return case((corr.id.is_not(None), corr.value), else_=func.coalesce(model, false()))
+        model = self.cls.c[label]
+        return case((corr.c.id.is_not(None), corr.c.value), else_=func.coalesce(model, false()))
 
     def score(self, label: str) -> ColumnElement[float]:
-        return func.coalesce(getattr(self.cls, SCORE_COLUMNS[label]), 0.0)
+        return func.coalesce(self.cls.c[SCORE_COLUMNS[label]], 0.0)
 
     def outlet(self) -> ColumnElement[str]:
         return func.coalesce(func.nullif(ArticleRow.outlet, ""), FeedRow.name)
 
-    def _joined(self, *columns: Any) -> Select[Any]:
-        """Articles with their feed, latest classification and latest correction per label.
+    def _latest(
+        self, table: Table, name: str, *conditions: ColumnElement[bool]
+    ) -> tuple[Any, ColumnElement[bool]]:
+        """The newest row of `table` per article (the latest classification, the latest
+        correction of one label), as something to LEFT JOIN and its ON clause.
 
-        Correlated `max(id)` joins keep every article on one row, so counts and pagination
-        stay exact. The join also states `article_id = articles.id`: without it PostgreSQL
-        plans a nested loop that evaluates the subquery for every (article, row) pair.
+        PostgreSQL gets a LATERAL "ORDER BY id DESC LIMIT 1" on the article_id index: a
+        correlated max(id) lets its planner pick a backward primary-key scan per article,
+        which is quadratic on a large archive. SQLite has no LATERAL and plans the
+        correlated max(id) on the article_id index well.
         """
-        newest_cls = (
-            select(func.max(ClassificationRow.id))
-            .where(ClassificationRow.article_id == ArticleRow.id)
+        if self.dialect == "postgresql":
+            newest = (
+                select(table)
+                .where(table.c.article_id == ArticleRow.id, *conditions)
+                .order_by(table.c.id.desc())
+                .limit(1)
+                .lateral(name)
+            )
+            return newest, true()
+        alias = table.alias(name)
+        newest_id = (
+            select(func.max(table.c.id))
+            .where(table.c.article_id == ArticleRow.id, *conditions)
             .correlate(ArticleRow)
             .scalar_subquery()
         )
+        return alias, and_(alias.c.article_id == ArticleRow.id, alias.c.id == newest_id)
+
+    def _joined(self, *columns: Any) -> Select[Any]:
+        """Articles with their feed, latest classification and latest correction per label,
+        one row per article so counts and pagination stay exact."""
         query = (
             select(*columns)
             .select_from(ArticleRow)
             .join(FeedRow, FeedRow.id == ArticleRow.feed_id)
-            .outerjoin(self.cls, and_(self.cls.article_id == ArticleRow.id, self.cls.id == newest_cls))
+            .outerjoin(self.cls, self._cls_on)
         )
         for label, corr in self.corr.items():
-            newest = (
-                select(func.max(LabelRow.id))
-                .where(LabelRow.article_id == ArticleRow.id, LabelRow.label == label)
-                .correlate(ArticleRow)
-                .scalar_subquery()
-            )
-            query = query.outerjoin(
-                corr, and_(corr.article_id == ArticleRow.id, corr.label == label, corr.id == newest)
-            )
+            query = query.outerjoin(corr, self._corr_on[label])
         return query.outerjoin(self.story_row, self.story_row.id == ArticleRow.story_id)
 
     def _row_columns(self) -> list[Any]:
@@ -454,19 +475,19 @@ class ArchiveQueries:
             ArticleRow.story_id,
             func.coalesce(self.story_row.member_count, 1).label("story_size"),
             ArticleRow.duplicate_of,
-            self.cls.model_version,
-            self.cls.status.label("classification_status"),
-            self.cls.evidence,
+            self.cls.c.model_version,
+            self.cls.c.status.label("classification_status"),
+            self.cls.c.evidence,
         ]
         for label in LABELS:
             corr = self.corr[label]
             columns += [
-                getattr(self.cls, label).label(f"m_{label}"),
-                getattr(self.cls, SCORE_COLUMNS[label]).label(f"s_{label}"),
-                corr.value.label(f"c_{label}"),
-                corr.who.label(f"w_{label}"),
-                corr.source.label(f"src_{label}"),
-                corr.created_at.label(f"at_{label}"),
+                self.cls.c[label].label(f"m_{label}"),
+                self.cls.c[SCORE_COLUMNS[label]].label(f"s_{label}"),
+                corr.c.value.label(f"c_{label}"),
+                corr.c.who.label(f"w_{label}"),
+                corr.c.source.label(f"src_{label}"),
+                corr.c.created_at.label(f"at_{label}"),
             ]
         return columns
 
@@ -492,7 +513,7 @@ class ArchiveQueries:
         if f.score_max is not None:
             query = query.where(self.score(f.score_label) <= f.score_max)
         if f.source:
-            any_correction = or_(*(corr.id.is_not(None) for corr in self.corr.values()))
+            any_correction = or_(*(corr.c.id.is_not(None) for corr in self.corr.values()))
             query = query.where(any_correction if f.source == "analyst" else not_(any_correction))
         return self._searched(query, f, rank=rank)
 
@@ -792,9 +813,9 @@ class ArchiveQueries:
         closest = (func.min if self.dialect == "sqlite" else func.least)(*distances)
         query = (
             self._joined(*self._row_columns(), closest.label("distance"))
-            .where(self.cls.id.is_not(None), self.cls.status == "ok")
+            .where(self.cls.c.id.is_not(None), self.cls.c.status == "ok")
             .where(ArticleRow.duplicate_of.is_(None))
-            .where(and_(*(corr.id.is_(None) for corr in self.corr.values())))
+            .where(and_(*(corr.c.id.is_(None) for corr in self.corr.values())))
         )
         if since is not None:
             query = query.where(self.article_date() >= since)
@@ -819,7 +840,7 @@ class ArchiveQueries:
         query = (
             self._joined(*self._row_columns())
             .where(ArticleRow.id.in_(alerted))
-            .where(and_(*(corr.id.is_(None) for corr in self.corr.values())))
+            .where(and_(*(corr.c.id.is_(None) for corr in self.corr.values())))
             .order_by(self.article_date().desc(), ArticleRow.id.desc())
             .limit(limit)
         )
@@ -900,9 +921,9 @@ class ArchiveQueries:
     def model_versions(self) -> list[tuple[str, int]]:
         """How many articles each model version classified (latest classification only)."""
         query = (
-            self._joined(self.cls.model_version, func.count(ArticleRow.id))
-            .where(self.cls.id.is_not(None))
-            .group_by(self.cls.model_version)
+            self._joined(self.cls.c.model_version, func.count(ArticleRow.id))
+            .where(self.cls.c.id.is_not(None))
+            .group_by(self.cls.c.model_version)
             .order_by(func.count(ArticleRow.id).desc())
         )
         with self.store.reading() as session:

@@ -1,4 +1,4 @@
-"""full-text search over article titles and text
+"""full-text search over article titles and text; indexes for the archive
 
 Revision ID: 0002
 Revises: 0001
@@ -14,6 +14,11 @@ SQLite tokenizer does (no stemming), so both backends find the same articles.
 Diacritics are folded on PostgreSQL too, without the `unaccent` extension (which needs
 privileges and is not IMMUTABLE): `translate()` maps accented Latin letters to their base
 letter, the same folding `pipeline.store.archive` applies to the query.
+
+Two composite indexes serve the archive's "latest classification / latest correction per
+article" joins: (article_id, id) makes "newest row for this article" one index probe on
+both backends, whatever the planner's statistics say (without it, PostgreSQL can pick a
+backward primary-key scan per article, which is quadratic on a large archive).
 
 Long texts are cut before indexing because PostgreSQL refuses a tsvector over 1 MB, and an
 index that fails would make the article's INSERT fail with it.
@@ -58,6 +63,16 @@ SQLITE_UP = [
     "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
 ]
 
+# Both backends: the archive reads "the newest row per article" from these tables.
+COMMON_UP = [
+    "CREATE INDEX IF NOT EXISTS ix_classifications_article_latest ON classifications (article_id, id)",
+    "CREATE INDEX IF NOT EXISTS ix_labels_article_label_latest ON labels (article_id, label, id)",
+]
+COMMON_DOWN = [
+    "DROP INDEX IF EXISTS ix_labels_article_label_latest",
+    "DROP INDEX IF EXISTS ix_classifications_article_latest",
+]
+
 SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS articles_fts_au",
     "DROP TRIGGER IF EXISTS articles_fts_ad",
@@ -99,6 +114,7 @@ def _run(statements: list[str]) -> None:
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
+    _run(COMMON_UP)
     if dialect == "sqlite":
         _run(SQLITE_UP)
     elif dialect == "postgresql":
@@ -111,3 +127,4 @@ def downgrade() -> None:
         _run(SQLITE_DOWN)
     elif dialect == "postgresql":
         _run(POSTGRES_DOWN)
+    _run(COMMON_DOWN)
