@@ -395,6 +395,15 @@ def show_settings() -> None:
     console.print(table)
 
 
+@app.command("hash-password")
+def hash_password_command() -> None:
+    """Print an argon2 hash for COMPACTWATCH_ANALYSTS (the password is asked, not echoed)."""
+    from archive.auth import hash_password
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    print(hash_password(password))
+
+
 @app.command()
 def demo(
     serve: Annotated[

@@ -153,9 +153,10 @@ def show_slack(slack: LocalSlack) -> None:
 
 
 def _serve_archive(runtime: Runtime) -> None:
-    try:
-        from archive.app import serve_archive
-    except ImportError:
-        console.print("the archive UI is not available in this build")
-        return
-    serve_archive(runtime.settings, store=runtime.store)
+    """Keep the archive (and /slack/actions) running on the demo data until Ctrl-C."""
+    from pipeline.web import serve_web
+
+    settings = runtime.settings
+    console.rule("archive")
+    console.print(f"the archive is at http://{settings.web_host}:{settings.web_port}/ (Ctrl-C stops)")
+    serve_web(settings, runtime.store)

@@ -84,7 +84,7 @@ def extract_article(html: bytes | str, url: str, *, timeout: float = 15.0) -> Ex
         text=text,
         author=(data.get("author") or None),
         published=_parse_date(data.get("date")),
-        site_name=(data.get("sitename") or None),
+        site_name=(data.get("sitename") or data.get("source-hostname") or None),
         language=(data.get("language") or None),
         detail=None if status == "ok" else f"only {len(text)} characters of text found",
     )

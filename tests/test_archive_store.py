@@ -17,6 +17,8 @@ from tests.test_archive_support import seed
 
 HOSTILE = [
     '"',
+    "-compact",
+    "-compact -mayors",
     '""',
     "AND",
     "OR",
@@ -77,6 +79,8 @@ def test_hostile_search_input_never_raises_on_either_database(archive: ArchiveQu
     page = archive.page(f, limit=10)
     assert len(page.rows) == min(count, 10)
     assert archive.count(ArchiveFilter(q=query, sort="rank")) == count
+    assert len(archive.page(ArchiveFilter(q=query, sort="rank"), limit=10).rows) == min(count, 10)
+    assert sum(1 for _ in archive.iter_rows(ArchiveFilter(q=query, sort="rank"))) == count
 
 
 def test_search_finds_words_phrases_prefixes_and_folds_accents(archive: ArchiveQueries) -> None:

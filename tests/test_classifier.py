@@ -118,6 +118,14 @@ def test_training_twice_on_the_same_small_corpus_gives_identical_models_and_pred
     texts = [(str(i["title"]), str(i["text"])) for i in corpus[:40]]
     first, second = (load_classifier(r.model_path.parent).classify(texts) for r in reports)
     assert first == second
+    # retraining on other data gives a new version and keeps the old one in the history
+    third = train_model(subset[1:], correction, out_dir=tmp_path / "second", force=False)
+    history = json.loads(third.card_path.read_text())["history"]
+    assert third.model_version != reports[1].model_version
+    assert [h["model_version"] for h in history] == [reports[1].model_version]
+    # and an unchanged corpus does not retrain unless forced
+    again = train_model(subset[1:], correction, out_dir=tmp_path / "second", force=False)
+    assert not again.retrained and again.model_version == third.model_version
 
 
 def test_empty_and_whitespace_text_is_reported_as_empty_not_scored(classifier: Classifier) -> None:

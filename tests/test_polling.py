@@ -171,7 +171,7 @@ def test_body_larger_than_the_cap_is_refused(site: LocalServer, sqlite_store: St
     site.route("/feed", body=b"<rss>" + b"x" * (2 * 1024 * 1024), content_type="application/rss+xml")
     row = poll(sqlite_store, orchestrator, site.url("/feed"))
     assert row["status"] == "failing"
-    assert "large" in str(row["last_error"]).lower()
+    assert "exceeds the 1048576-byte limit" in str(row["last_error"])
 
 
 def test_gzip_bomb_is_refused_and_recorded(site: LocalServer, sqlite_store: Store, orchestrator) -> None:
@@ -179,7 +179,7 @@ def test_gzip_bomb_is_refused_and_recorded(site: LocalServer, sqlite_store: Stor
     site.route("/feed", body=bomb, headers={"Content-Encoding": "gzip"}, content_type="application/rss+xml")
     row = poll(sqlite_store, orchestrator, site.url("/feed"))
     assert row["status"] == "failing"
-    assert "large" in str(row["last_error"]).lower()
+    assert "exceeds the 1048576-byte limit" in str(row["last_error"])
 
 
 def test_redirect_loop_is_stopped_and_recorded(site: LocalServer, sqlite_store: Store, orchestrator) -> None:
@@ -224,8 +224,9 @@ def test_one_broken_feed_does_not_stop_the_others_in_a_cycle(
     site.route("/good", body=a_feed(site), content_type="application/rss+xml")
     site.route("/slow", hang=True)
     site.route("/bad", body="boom", status=500)
-    for name, path in (("Good", "/good"), ("Slow", "/slow"), ("Bad", "/bad")):
-        add_feed(sqlite_store, site.url(path), name)
+    from pipeline.records import FeedConfig
+
+    sqlite_store.sync_feeds([FeedConfig(name, site.url(path)) for name, path in (("Good", "/good"), ("Slow", "/slow"), ("Bad", "/bad"))])
     summary = orchestrator.run_cycle(sqlite_store.due_feeds())
     assert summary.feeds_ok == 1
     assert summary.feeds_failed == 2

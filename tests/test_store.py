@@ -114,3 +114,17 @@ def test_analyst_label_never_overwrites_the_model_and_a_repeat_is_a_no_op(store:
     [entry] = store.label_history(article_id)
     assert entry["previous_value"] is False and entry["who"] == "U1" and entry["model_version"] == "test-model"
     assert len(store.analyst_labels()) == 1
+
+
+def test_migrations_and_table_definitions_agree(store: Store) -> None:
+    """`alembic check` in test form: no schema drift between tables.py and the migrations."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from pipeline.store.schema_filter import include_name
+    from pipeline.store.tables import Base
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []

@@ -124,8 +124,8 @@ class ArchiveFilter:
     @property
     def effective_sort(self) -> str:
         """`rank` only means something with a search; without one, newest first."""
-        if self.sort == "rank" and not parse_search(self.q):
-            return "newest"
+        if self.sort == "rank" and not any(not t.negated for t in parse_search(self.q)):
+            return "newest"  # nothing to rank by (no search, or only exclusions)
         return self.sort
 
 

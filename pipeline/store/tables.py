@@ -125,7 +125,10 @@ class ClassificationRow(Base):
     """The model's own output for an article; never edited by analysts (see LabelRow)."""
 
     __tablename__ = "classifications"
-    __table_args__ = (UniqueConstraint("article_id", "model_version"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "model_version"),
+        Index("ix_classifications_article_latest", "article_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
@@ -145,6 +148,7 @@ class LabelRow(Base):
     """An analyst's correction of one label on one article (from Slack or the archive UI)."""
 
     __tablename__ = "labels"
+    __table_args__ = (Index("ix_labels_article_label_latest", "article_id", "label", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from pipeline.store.schema_filter import include_name as _include_name
 from pipeline.store.tables import Base
 
 target_metadata = Base.metadata
-
-
-def _include_name(name: str | None, type_: str, _parent: object) -> bool:
-    # Full-text tables are created by raw DDL; autogenerate must never propose dropping them.
-    return not (type_ == "table" and name is not None and name.startswith("articles_fts"))
 
 
 def run_migrations_online() -> None:

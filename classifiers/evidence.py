@@ -1,0 +1,450 @@
+"""Evidence: the sentences that carry a frame, and who said them.
+
+An alert that says "pro-city inclusion 0.93" asks the reader to trust a number; an alert that
+quotes "'Cities must have a seat at the table,' said Mayor X" lets them check it in a second.
+So for each positive frame we split the article into sentences, score every sentence with that
+frame's own model, and return the best one or two, with the speaker when the sentence is an
+attributed quote.
+
+The splitter is rule-based on purpose (no NLP model to download): it keeps a quotation
+together ("We are ready. We want in," said ...), does not break on common abbreviations
+(Mr., U.N., Gen., Dr.) or initials (J. Smith), and treats paragraph breaks as hard boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+MAX_EVIDENCE_CHARS = 300
+MIN_SENTENCE_CHARS = 25
+# A quotation longer than this without a closing mark is probably a stray quote character.
+MAX_QUOTE_SPAN = 600
+
+ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "dr",
+        "prof",
+        "st",
+        "sen",
+        "rep",
+        "gov",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "cmdr",
+        "adm",
+        "jr",
+        "sr",
+        "no",
+        "nos",
+        "vs",
+        "etc",
+        "approx",
+        "dept",
+        "est",
+        "fig",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "bros",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "mme",
+        "mlle",
+        "mm",
+        "me",
+        "sra",
+        "srta",
+        "dña",
+        "hr",
+        "fr",
+        "frau",
+        "nr",
+        "bzw",
+        "usw",
+        "ca",
+        "str",
+        "pres",
+        "u.s",
+        "u.n",
+        "u.k",
+        "e.u",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "d.c",
+        "n.y",
+        "u.s.a",
+        "al",
+        "ed",
+        "eds",
+        "vol",
+        "pp",
+    ]
+)
+
+_OPENERS = "\"'“‘«(¿¡[„"
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)")
+
+Scorer = Callable[[Sequence[str]], np.ndarray]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs: extracted article text puts one paragraph per line."""
+    return [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
+
+
+def _quote_depth(fragment: str) -> int:
+    """How many quotations are open at the end of `fragment` (straight quotes by parity)."""
+    straight = fragment.count('"') % 2
+    curly = max(0, fragment.count("“") - fragment.count("”"))
+    guillemets = max(0, fragment.count("«") - fragment.count("»"))
+    german = max(0, fragment.count("„") - fragment.count("“"))  # „…“ opens low, closes high
+    return straight + (curly if "„" not in fragment else german) + guillemets
+
+
+def _is_abbreviation(before: str) -> bool:
+    """Whether the word ending at a '.' is an abbreviation or an initial, not a sentence end."""
+    match = re.search(r"([\w.]+)$", before)
+    if not match:
+        return False
+    word = match.group(1).lower().rstrip(".")
+    if word in ABBREVIATIONS:
+        return True
+    if len(word) == 1 and word.isalpha():  # an initial: "J. Smith", "Harry S. Truman"
+        return True
+    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))  # u.s, e.u, a.m
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split one paragraph into sentences (see the module docstring for the rules)."""
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(paragraph):
+        end = match.end(2)  # keep closing quotes with the sentence they close
+        rest = paragraph[match.end() :]
+        if not rest:
+            break
+        first = rest[0]
+        if not (first.isupper() or first.isdigit() or first in _OPENERS):
+            continue
+        punctuation = match.group(1)
+        before = paragraph[start : match.start(1)]
+        if punctuation == "." and not match.group(2) and _is_abbreviation(before):
+            continue
+        candidate = paragraph[start:end]
+        if _quote_depth(candidate) and len(candidate) < MAX_QUOTE_SPAN:
+            continue  # inside a quotation: wait for it to close
+        sentences.append(candidate.strip())
+        start = match.end()
+    tail = paragraph[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def split_into_sentences(text: str) -> list[list[str]]:
+    """Sentences grouped by paragraph (attribution looks at neighbours in the paragraph)."""
+    return [split_sentences(p) for p in split_paragraphs(text)]
+
+
+# --- who is speaking ------------------------------------------------------------------------
+
+_ROLE_WORDS = (
+    r"(?:deputy\s+|vice[-\s]|former\s+|lord\s+)?(?:mayor|mayoress|minister|prime\s+minister|"
+    r"president|secretary(?:[-\s]general)?|secretary\s+of\s+state|chancellor|senator|"
+    r"governor|councill?or|councilwoman|councilman|ambassador|commissioner|envoy|"
+    r"special\s+representative|director(?:[-\s]general)?|spokesperson|spokesman|spokeswoman|"
+    r"high\s+commissioner|chief|head|chair(?:man|woman|person)?|professor|alcalde(?:sa)?|"
+    r"maire|bourgmestre|ministre|ministro|ministra|presidente|président|"
+    r"(?:ober)?bürgermeister(?:in)?|minister(?:in)?|bundeskanzler(?:in)?|kanzler(?:in)?)"
+)
+_HONORIFIC = r"(?:Mr\.|Mrs\.|Ms\.|Dr\.|Prof\.|Sen\.|Rep\.|Gov\.|Gen\.|Mme|M\.|Sr\.|Sra\.|Frau|Herr)"
+_TITLE = rf"(?:(?i:{_ROLE_WORDS})(?:\s+of\s+[A-Z][\w'’-]+)?|{_HONORIFIC})"
+_CAP = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
+_PARTICLE = r"(?:de|da|del|della|van|von|der|den|la|le|al|el|bin|ben|di|du|dos|ter|zu)"
+_NAME = rf"{_CAP}(?:\s+(?:{_PARTICLE}\s+)?{_CAP}){{0,3}}"
+# "Mayor Jane Doe", "U.S. Ambassador Jane Doe", "Hungarian Foreign Minister Jane Doe", "Jane Doe"
+_PERSON = rf"(?:(?:(?:[A-Z]\.){{2,}}|{_CAP})\s+){{0,2}}(?:{_TITLE}\s+)+{_NAME}|{_NAME}"
+_SPEECH_VERBS = (
+    r"said|says|argued|argues|warned|warns|insisted|insists|declared|stated|noted|"
+    r"explained|wrote|writes|contended|maintained|stressed|remarked|acknowledged|"
+    r"conceded|countered|replied|tweeted|"
+    r"dijo|dice|afirmó|declaró|señaló|aseguró|añadió|explicó|sostuvo|"
+    r"a\s+déclaré|a\s+affirmé|a\s+dit|a\s+ajouté|a\s+expliqué|déclare|affirme|estime|explique|"
+    r"sagte|sagt|erklärte|betonte|warnte|meinte"
+)
+# "X told reporters", "X asked the council": the speaker comes before these verbs only.
+_SPEECH_BEFORE_ONLY = r"told|tells|asked|urged|put\s+it|wrote\s+in|said\s+in"
+_ARTICLE = r"(?:the|la|el|le|der|die|l')\s*"
+_ROLE = rf"(?i:{_ROLE_WORDS})(?:\s+of\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)?"
+_APPOSITIVE = rf",\s+(?P<role>(?:{_ARTICLE})?{_ROLE})"
+
+# Verbs that are speech only when not followed by an object ("added his name to a letter").
+_NOT_SPEECH_OBJECT = r"(?!\s+(?:his|her|their|its|a|an|new|plans?)\b)"
+_AMBIGUOUS_VERBS = r"added|adds|posted|announced|recalled"
+_INVERTED_VERBS = rf"{_SPEECH_VERBS}|{_AMBIGUOUS_VERBS}"
+
+_PATTERNS = (
+    # "...," said Mayor Jane Doe / ", said Jane Doe, mayor of Brno": inversion follows a comma
+    # or a closing quote; "Doe said the United States ..." is not an inversion.
+    re.compile(rf"[,\"”’»]\s*(?:{_INVERTED_VERBS})\s+(?:{_ARTICLE})?(?P<who>{_PERSON})(?:{_APPOSITIVE})?"),
+    # "...," said the mayor of Brno, Jane Doe
+    re.compile(rf"[,\"”’»]\s*(?:{_INVERTED_VERBS})\s+(?:{_ARTICLE})?(?P<role>{_ROLE}),\s+(?P<who>{_NAME})"),
+    # Jane Doe, the mayor of Brno, said / Mayor Doe told reporters
+    re.compile(
+        rf"(?P<who>{_PERSON})(?:{_APPOSITIVE},?|,\s+[^,\"“”]{{3,80}},)?\s+"
+        rf"(?:(?:{_AMBIGUOUS_VERBS}){_NOT_SPEECH_OBJECT}|{_SPEECH_VERBS}|{_SPEECH_BEFORE_ONLY})\b"
+    ),
+    # according to Jane Doe
+    re.compile(rf"\b(?i:according\s+to|selon|según|laut)\s+(?:{_ARTICLE})?(?P<who>{_PERSON})"),
+)
+# "the US mission to the United Nations said": the name is the object of a preposition
+_AFTER_PREPOSITION = re.compile(r"\b(?:to|of|for|in|at|from|with|by|on)\s+(?:the\s+)?$", re.I)
+_ROLE_ONLY = re.compile(rf"(?:(?:{_ARTICLE})?{_TITLE}\s*)+")
+_PRONOUN_QUOTE = re.compile(
+    rf"\b(?:he|she|they|il|elle|ella|él|er|sie)\s+(?:{_SPEECH_VERBS}|{_SPEECH_BEFORE_ONLY})\b", re.I
+)
+
+_NOT_NAMES = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "It",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "He",
+        "She",
+        "They",
+        "We",
+        "I",
+        "You",
+        "There",
+        "But",
+        "And",
+        "In",
+        "On",
+        "At",
+        "As",
+        "When",
+        "If",
+        "Its",
+        "Their",
+        "His",
+        "Her",
+        "Our",
+        "My",
+        "Your",
+        "Officials",
+        "Critics",
+        "Supporters",
+        "Others",
+        "Some",
+        "Many",
+        "Most",
+        "Both",
+        "Each",
+        "Asked",
+        "Speaking",
+        "Writing",
+        "Meanwhile",
+        "However",
+        "Still",
+        "Yet",
+        "So",
+        "Then",
+        "Now",
+        "Today",
+        "Yesterday",
+        "Later",
+        "Earlier",
+        "Le",
+        "La",
+        "Les",
+        "Il",
+        "Elle",
+        "El",
+        "Ella",
+        "Los",
+        "Las",
+        "Der",
+        "Die",
+        "Das",
+        "Er",
+        "Sie",
+        "Es",
+        "Ein",
+        "Eine",
+        "Mr",
+        "Mrs",
+        "Ms",
+    ]
+)
+
+
+def _clean_name(raw: str) -> str | None:
+    """Drop leading pronouns/determiners captured as part of a name; None if nothing is left."""
+    words = raw.split()
+    while words and words[0] in _NOT_NAMES:
+        words = words[1:]
+    name = " ".join(words)
+    return name if len(name) >= 3 else None
+
+
+def _full_name(surname: str, context: str) -> str | None:
+    """Expand a one-word speaker ("Doe said") to the fuller name used elsewhere in the text.
+
+    A single capitalised word before "said" is as often a place or an institution as a
+    person; it is only accepted when the article also names someone ending in that word.
+    """
+    pattern = re.compile(rf"(?:{_TITLE}\s+)*(?:{_CAP}\s+(?:{_PARTICLE}\s+)?)+{re.escape(surname)}\b")
+    for match in pattern.finditer(context):
+        name = _clean_name(match.group(0))
+        if name and name != surname:
+            return name
+    return None
+
+
+def find_speaker(sentence: str, context: str = "") -> str | None:
+    """The named speaker of an attributed sentence ("said Mayor X", "X told ..."), if any.
+
+    `context` (the article) lets a bare surname be expanded to the full name.
+    """
+    for number, pattern in enumerate(_PATTERNS):
+        for match in pattern.finditer(sentence):
+            who = _clean_name(match.group("who"))
+            if who is None or _ROLE_ONLY.fullmatch(who):
+                continue
+            if number == 2 and _AFTER_PREPOSITION.search(sentence[: match.start("who")]):
+                continue
+            if " " not in who and not re.match(_HONORIFIC, who):
+                who = _full_name(who, context or sentence) or ""
+                if not who:
+                    continue
+            role = (match.groupdict().get("role") or "").strip()
+            if role and not re.match(rf"(?:{_ARTICLE})?{_TITLE}", who) and len(who) + len(role) < 75:
+                return f"{who}, {role}"
+            return who
+    return None
+
+
+def _attributed_to(paragraph: list[str], index: int, context: str) -> str | None:
+    """Speaker of sentence `index`, looking at neighbours for "she said" or a bare quote."""
+    sentence = paragraph[index]
+    speaker = find_speaker(sentence, context)
+    if speaker:
+        return speaker
+    is_quote = sentence[:1] in '"“«„' or _PRONOUN_QUOTE.search(sentence) is not None
+    if not is_quote:
+        return None
+    for offset in (-1, 1, -2, 2):  # the nearest named speaker in the same paragraph
+        neighbour = index + offset
+        if 0 <= neighbour < len(paragraph):
+            speaker = find_speaker(paragraph[neighbour], context)
+            if speaker:
+                return speaker
+    return None
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def _straight_to_curly(sentence: str) -> str:
+    """Inner straight double quotes → “ ” so the evidence can itself be wrapped in quotes."""
+    out, opening = [], True
+    for char in sentence:
+        if char == '"':
+            out.append("“" if opening else "”")
+            opening = not opening
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def trim_at_word(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a word boundary, marking the cut with …"""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def format_evidence(sentence: str, speaker: str | None, limit: int = MAX_EVIDENCE_CHARS) -> str:
+    """`"sentence" (— Speaker)`, at most `limit` characters in total."""
+    suffix = f" (— {trim_at_word(speaker, 80)})" if speaker else ""
+    body = trim_at_word(_straight_to_curly(" ".join(sentence.split())), limit - len(suffix) - 2)
+    return f'"{body}"{suffix}'
+
+
+# "TORONTO -", "GENEVA (Reuters) —", "BERLIN, Dec 10 (AFP) -": wire datelines, not content
+_DATELINE = re.compile(
+    r"^[A-ZÀ-Þ][A-ZÀ-Þ .,'’-]{1,40}(?:,\s*[\w .]{1,20})?(?:\s*\([^)]{1,30}\))?\s*[-–—]+\s+"
+)
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def strip_dateline(sentence: str) -> str:
+    """Drop a leading wire dateline so evidence starts with what was said."""
+    return _DATELINE.sub("", sentence, count=1)
+
+
+def find_evidence(text: str, scorer: Scorer, max_items: int = 2, min_score: float = 0.9) -> tuple[str, ...]:
+    """The top one or two sentences for a frame, formatted, best first.
+
+    `scorer` maps sentences to the frame model's probabilities. The best sentence is always
+    returned (the frame was judged present on the whole article, so its strongest sentence
+    is the best explanation we have); a second one only when it also scores ≥ `min_score`.
+    Full sentences are preferred to headings, bylines and press-release headers (lines with
+    no closing punctuation), which the model may score high but which explain nothing.
+    """
+    paragraphs = split_into_sentences(text)
+    everything = [(p, s) for p, paragraph in enumerate(paragraphs) for s in range(len(paragraph))]
+    long_enough = [(p, s) for p, s in everything if len(paragraphs[p][s]) >= MIN_SENTENCE_CHARS]
+    sentences = [(p, s) for p, s in long_enough if _SENTENCE_END.search(paragraphs[p][s])]
+    candidates = sentences or long_enough or everything
+    if not candidates:
+        return ()
+    scores = np.asarray(scorer([strip_dateline(paragraphs[p][s]) for p, s in candidates]), dtype=float)
+    order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
+    chosen: list[str] = []
+    for rank, i in enumerate(order[:max_items]):
+        if rank > 0 and scores[i] < min_score:
+            break
+        p, s = candidates[i]
+        speaker = _attributed_to(paragraphs[p], s, text)
+        chosen.append(format_evidence(strip_dateline(paragraphs[p][s]), speaker))
+    return tuple(chosen)
