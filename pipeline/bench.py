@@ -15,6 +15,8 @@ import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import yaml
@@ -40,6 +42,15 @@ def raw_extraction_rate(pages: list[tuple[bytes, str]], workers: int) -> float:
         return len(pages) / (time.perf_counter() - start)
 
 
+def _serve(feeds: int, articles: int, port_out: Connection, stop: Event) -> None:
+    """Child process: the bench site, so serving pages does not compete for our GIL."""
+    with LocalServer() as server:
+        for path, (content_type, body) in bench_site(server.base_url, feeds, articles).items():
+            server.route(path, body=body, content_type=content_type)
+        port_out.send(server.base_url)
+        stop.wait()
+
+
 def peak_memory_mib() -> tuple[float, float]:
     """(this process, largest child) peak resident memory in MiB (Linux reports KiB)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -54,27 +65,39 @@ def main() -> None:
     args = parser.parse_args()
     workers = os.cpu_count() or 2
     configure_logging("WARNING")
-    with LocalServer() as server, tempfile.TemporaryDirectory() as tmp:
-        site = bench_site(server.base_url, args.feeds, args.articles)
-        for path, (content_type, body) in site.items():
-            server.route(path, body=body, content_type=content_type)
-        pages = [(body, server.url(path)) for path, (ctype, body) in site.items() if "html" in ctype]
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    stop = context.Event()
+    server_process = context.Process(target=_serve, args=(args.feeds, args.articles, send, stop), daemon=True)
+    server_process.start()
+    base_url = receive.recv()
+    try:
+        run_bench(base_url, args.feeds, args.articles, workers)
+    finally:
+        stop.set()
+        server_process.join(10)
+
+
+def run_bench(base_url: str, feeds: int, articles: int, workers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        site = bench_site(base_url, feeds, articles)  # the same pages the server serves
+        pages = [(body, base_url + path) for path, (ctype, body) in site.items() if "html" in ctype]
         total_kib = sum(len(b) for b, _ in pages) / 1024
         print(
-            f"bench: {args.feeds} feeds × {args.articles} articles = {len(pages)} pages "
+            f"bench: {feeds} feeds × {articles} articles = {len(pages)} pages "
             f"({total_kib / max(1, len(pages)):.0f} KiB average), {workers} cores"
         )
 
         raw = raw_extraction_rate(pages, workers)
 
         feeds_file = Path(tmp) / "feeds.yaml"
-        feeds_file.write_text(yaml.safe_dump({"feeds": bench_feeds(server.base_url, args.feeds)}))
+        feeds_file.write_text(yaml.safe_dump({"feeds": bench_feeds(base_url, feeds)}))
         settings = load_settings(
             database_url=f"sqlite:///{tmp}/bench.db",
             feeds=feeds_file,
             allow_private_networks=True,
             per_host_delay=0.0,
-            max_entries_per_feed=max(50, args.articles),
+            max_entries_per_feed=max(50, articles),
             workers=8,
             log_level="WARNING",
         )

@@ -18,6 +18,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pipeline.dedupe import fingerprint_article
 from pipeline.errors import FetchError
@@ -81,6 +82,32 @@ class CycleOptions:
         )
 
 
+# ---------------------------------------------------------------------- worker processes
+# Extraction and classification are the CPU-bound stages. Running both in the worker
+# processes uses every core; the main process is left with I/O and the store.
+_WORKER_CLASSIFY: ClassifyFn | None = None
+
+
+def _init_worker(model_dir: str | None) -> None:
+    """Process-pool initializer: load the model once per worker process."""
+    global _WORKER_CLASSIFY
+    if model_dir is not None:
+        from classifiers.model import load_classifier
+
+        _WORKER_CLASSIFY = load_classifier(Path(model_dir)).classify
+
+
+def _extract_and_classify(
+    html: bytes, url: str, fallback_title: str, timeout: float
+) -> tuple[Extraction, Classification | None]:
+    """Worker task: extract a page and, when it yielded text, classify it right there."""
+    extraction = extract_article(html, url, timeout=timeout)
+    if extraction.status != "ok" or _WORKER_CLASSIFY is None:
+        return extraction, None
+    [classification] = _WORKER_CLASSIFY([(extraction.title or fallback_title, extraction.text)])
+    return extraction, classification
+
+
 @dataclass(frozen=True)
 class FeedOutcome:
     """What polling one feed did (one row of the summary)."""
@@ -118,6 +145,7 @@ class Orchestrator:
         *,
         extract_in_processes: bool = True,
         fetcher: GuardedFetcher | None = None,
+        worker_model_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.classify = classify
@@ -130,8 +158,10 @@ class Orchestrator:
         self.page_pool = ThreadPoolExecutor(options.workers * 2, thread_name_prefix="page")
         self.cpu_pool: Executor = (
             ProcessPoolExecutor(
-                max_workers=max(1, min(2, multiprocessing.cpu_count())),
+                max_workers=max(1, multiprocessing.cpu_count()),
                 mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(str(worker_model_dir) if worker_model_dir else None,),
             )
             if extract_in_processes
             else ThreadPoolExecutor(2, thread_name_prefix="extract")
@@ -203,14 +233,21 @@ class Orchestrator:
         if not fresh:
             return FeedOutcome(feed.name, result)
 
-        # 3. fetch and extract each article (summary fallback recorded with its reason)
-        extractions = self._extract_all(fresh)
+        # 3. fetch, extract and (in the workers) classify each article; pages that could
+        #    not be used fall back to the feed's summary, with the reason recorded
+        analysed = self._extract_all(fresh)
+        extractions = [ext for ext, _ in analysed]
 
-        # 4. fingerprint and classify, then 5. store each with its alert rows
-        items = [
-            (ext.title or entry.title, ext.text) for (_, entry), ext in zip(fresh, extractions, strict=True)
-        ]
-        classifications = self.classify(items)
+        # 4. classify what the workers did not (summary fallbacks), in one batch
+        missing = [i for i, (_, cls) in enumerate(analysed) if cls is None]
+        batch = self.classify(
+            [(extractions[i].title or fresh[i][1].title, extractions[i].text) for i in missing]
+        )
+        classifications = [cls for _, cls in analysed]
+        for i, cls in zip(missing, batch, strict=True):
+            classifications[i] = cls
+
+        # 5. fingerprint and store each with its alert rows
         outcome = FeedOutcome(feed.name, result)
         for (url, entry), ext, cls in zip(fresh, extractions, classifications, strict=True):
             article = NewArticle(
@@ -246,33 +283,37 @@ class Orchestrator:
         )
         self.store.record_poll(state.feed_id, result, health)
 
-    def _extract_all(self, fresh: list[tuple[str, FeedEntry]]) -> list[Extraction]:
+    def _extract_all(
+        self, fresh: list[tuple[str, FeedEntry]]
+    ) -> list[tuple[Extraction, Classification | None]]:
         entries = [entry for _, entry in fresh]
         if not self.options.fetch_articles:
             reason = "article fetching is switched off"
-            return [summary_extraction(e, reason, "summary_only") for e in entries]
+            return [(summary_extraction(e, reason, "summary_only"), None) for e in entries]
         pages = list(self.page_pool.map(self._fetch_page, entries))
-        pending: list[Future[Extraction] | Extraction] = [
+        pending: list[Future[tuple[Extraction, Classification | None]] | Extraction] = [
             page
             if isinstance(page, Extraction)
             else self.cpu_pool.submit(
-                extract_article, page[0], page[1], timeout=self.options.extraction_timeout
+                _extract_and_classify, page[0], page[1], entry.title, self.options.extraction_timeout
             )
-            for page in pages
+            for entry, page in zip(entries, pages, strict=True)
         ]
-        results = []
+        results: list[tuple[Extraction, Classification | None]] = []
         for entry, item in zip(entries, pending, strict=True):
-            ext = item if isinstance(item, Extraction) else self._wait(item)
-            results.append(ext if ext.status == "ok" else self._fallback(entry, ext))
+            ext, cls = (item, None) if isinstance(item, Extraction) else self._wait(item)
+            results.append((ext, cls) if ext.status == "ok" else (self._fallback(entry, ext), None))
         return results
 
-    def _wait(self, future: Future[Extraction]) -> Extraction:
+    def _wait(
+        self, future: Future[tuple[Extraction, Classification | None]]
+    ) -> tuple[Extraction, Classification | None]:
         try:
-            return future.result(timeout=self.options.extraction_timeout + 10)
+            return future.result(timeout=self.options.extraction_timeout + 30)
         except FutureTimeout:
-            return _failed("timeout", "extraction did not finish in time")
+            return _failed("timeout", "extraction did not finish in time"), None
         except Exception as error:
-            return _failed("extract_failed", f"extractor crashed: {error!s:.200}")
+            return _failed("extract_failed", f"extractor crashed: {error!s:.200}"), None
 
     def _fetch_page(self, entry: FeedEntry) -> tuple[bytes, str] | Extraction:
         try:

@@ -76,6 +76,7 @@ class Runtime:
             CycleOptions.from_settings(self.settings),
             channels,
             extract_in_processes=extract_in_processes,
+            worker_model_dir=self.settings.model_dir,
         )
 
     def sender(self) -> AlertSender:
