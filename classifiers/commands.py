@@ -26,7 +26,8 @@ from rich.table import Table
 
 from classifiers.corpus import PARTS_DIR, build_corpus, load_corpus
 from classifiers.model import Classifier, get_classifier
-from classifiers.train import TrainReport, train_model
+from classifiers.promote import retrain_with_gate
+from classifiers.train import TrainReport
 from pipeline.errors import CompactwatchError, FetchError
 from pipeline.records import Classification
 
@@ -138,19 +139,12 @@ def _open_input(path: Path) -> Iterator[IO[str]]:
 def _fetch_and_extract(url: str) -> tuple[str, str, str]:
     """Fetch `url` through the guarded fetcher and extract it: (title, text, extraction status)."""
     from pipeline.extract import extract_article
-    from pipeline.fetcher import FetchOptions, GuardedFetcher
+    from pipeline.fetcher import GuardedFetcher
+    from pipeline.runtime import fetch_options
     from pipeline.settings import load_settings
 
     settings = load_settings()
-    options = FetchOptions(
-        timeout=settings.fetch_timeout,
-        connect_timeout=settings.connect_timeout,
-        max_bytes=settings.max_body_bytes,
-        max_redirects=settings.max_redirects,
-        user_agent=settings.user_agent,
-        allow_private_networks=settings.allow_private_networks,
-    )
-    with GuardedFetcher(options) as fetcher:
+    with GuardedFetcher(fetch_options(settings)) as fetcher:
         response = fetcher.fetch(url)
     if response.status >= 400:
         raise FetchError(f"HTTP {response.status} for {url}", url=url, status=response.status)
@@ -221,8 +215,9 @@ def run_training(
         _, _, digest = build_corpus()
         console.print(f"corpus rebuilt from {PARTS_DIR.name}/ (sha256 {digest[:12]})")
     items = load_corpus()
-    with console.status("training (5-fold validation + final fit)…"):
-        report = train_model(items, out_dir=out_dir, force=force)
+    extra, tolerance = _analyst_labels(console)
+    with console.status("training a candidate (5-fold validation + final fit) and comparing…"):
+        report, decision = retrain_with_gate(items, extra, out_dir, tolerance=tolerance, force=force)
     table = Table(title=f"model {report.model_version}", title_justify="left")
     for column in ("label", "threshold", "test F1"):
         table.add_column(column, justify="right" if column != "label" else "left")
@@ -235,6 +230,11 @@ def run_training(
     )
     for note in report.notes:
         console.print(f"[yellow]{note}[/]")
+    colour = "green" if decision.promoted else ("yellow" if decision.decision == "unchanged" else "red")
+    console.print(f"[{colour}]{decision.decision}[/]: ", end="")
+    console.print(decision.reason, markup=False)
+    if not decision.promoted:
+        return report
     card = json.loads(report.card_path.read_text(encoding="utf-8"))
     if report.retrained or "evaluation" not in card:
         with console.status("evaluating against the keyword baseline…"):
@@ -244,9 +244,29 @@ def run_training(
     return report
 
 
+def _analyst_labels(console: Console) -> tuple[list[tuple[str, str, str, bool]], float]:
+    """Analysts' corrections from the store (Slack buttons and the archive), and the gate's
+    tolerance; training still runs on the corpus alone when the database is unreachable."""
+    from pipeline.errors import CompactwatchError
+    from pipeline.settings import load_settings
+    from pipeline.store import open_store
+
+    settings = load_settings()
+    try:
+        store = open_store(settings.database_url)
+        labels = store.analyst_labels()
+        store.close()
+    except CompactwatchError as error:
+        console.print(f"[yellow]analyst labels not read ({error}); training on the corpus alone[/]")
+        return [], settings.retrain_tolerance
+    console.print(f"analyst corrections found in the store: {len(labels)}")
+    return labels, settings.retrain_tolerance
+
+
 def train(
     force: Annotated[
-        bool, typer.Option("--force", help="Retrain even if the model card is current.")
+        bool,
+        typer.Option("--force", help="Retrain even if current, and promote even if a label's F1 drops."),
     ] = False,
 ) -> None:
     """Train the classifier on classifiers/data (deterministic) and write models/ + card."""

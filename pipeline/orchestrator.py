@@ -61,17 +61,9 @@ class CycleOptions:
     alert_min_relevance: float | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CycleOptions:
+    def from_settings(cls, settings: Settings, fetch: FetchOptions) -> CycleOptions:
         return cls(
-            fetch=FetchOptions(
-                timeout=settings.fetch_timeout,
-                connect_timeout=settings.connect_timeout,
-                max_bytes=settings.max_body_bytes,
-                max_redirects=settings.max_redirects,
-                user_agent=settings.user_agent,
-                allow_private_networks=settings.allow_private_networks,
-                per_host_delay=settings.per_host_delay,
-            ),
+            fetch=fetch,
             max_entries=settings.max_entries_per_feed,
             extraction_timeout=settings.extraction_timeout,
             retry_after_cap=settings.retry_after_cap,

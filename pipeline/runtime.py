@@ -18,6 +18,7 @@ from alerts.relay import AlertSender, ConsoleSender, RelayReport, SlackSender, r
 from alerts.routing import AlertsConfig, alert_targets, load_alerts_config
 from alerts.slack import make_client
 from pipeline.feeds_config import load_feeds
+from pipeline.fetcher import FetchOptions
 from pipeline.orchestrator import ChannelsFn, CycleOptions, Orchestrator, single_channel
 from pipeline.records import FeedConfig
 from pipeline.settings import Settings
@@ -37,6 +38,19 @@ def configure_logging(level: str) -> None:
     )
     for noisy in ("apscheduler", "httpx", "httpcore", "trafilatura", "slack_sdk", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def fetch_options(settings: Settings) -> FetchOptions:
+    """The guarded fetcher's limits, as configured."""
+    return FetchOptions(
+        timeout=settings.fetch_timeout,
+        connect_timeout=settings.connect_timeout,
+        max_bytes=settings.max_body_bytes,
+        max_redirects=settings.max_redirects,
+        user_agent=settings.user_agent,
+        allow_private_networks=settings.allow_private_networks,
+        per_host_delay=settings.per_host_delay,
+    )
 
 
 @dataclass
@@ -73,7 +87,7 @@ class Runtime:
         return Orchestrator(
             self.store,
             classifier.classify,
-            CycleOptions.from_settings(self.settings),
+            CycleOptions.from_settings(self.settings, fetch_options(self.settings)),
             channels,
             extract_in_processes=extract_in_processes,
             worker_model_dir=self.settings.model_dir,

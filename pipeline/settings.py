@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         le=1,
         description="Relevance probability needed to alert; empty = the model card's threshold.",
     )
+    retrain_tolerance: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Retraining gate: largest test F1 drop on any label a new model may have.",
+    )
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_BOT_TOKEN"), description="Slack bot token (xoxb-...)."
     )

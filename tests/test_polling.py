@@ -226,7 +226,12 @@ def test_one_broken_feed_does_not_stop_the_others_in_a_cycle(
     site.route("/bad", body="boom", status=500)
     from pipeline.records import FeedConfig
 
-    sqlite_store.sync_feeds([FeedConfig(name, site.url(path)) for name, path in (("Good", "/good"), ("Slow", "/slow"), ("Bad", "/bad"))])
+    sqlite_store.sync_feeds(
+        [
+            FeedConfig(name, site.url(path))
+            for name, path in (("Good", "/good"), ("Slow", "/slow"), ("Bad", "/bad"))
+        ]
+    )
     summary = orchestrator.run_cycle(sqlite_store.due_feeds())
     assert summary.feeds_ok == 1
     assert summary.feeds_failed == 2

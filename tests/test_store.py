@@ -105,14 +105,20 @@ def test_unreachable_database_is_a_one_line_store_error() -> None:
 def test_analyst_label_never_overwrites_the_model_and_a_repeat_is_a_no_op(store: Store) -> None:
     feed = add_feed(store, "https://a.example/rss")
     article_id = stored_article(store, feed, cls=classification(city=False))
-    assert store.add_label(article_id, "pro_city_inclusion", True, source="slack", who="U1", idempotency_key="k1")
-    assert not store.add_label(article_id, "pro_city_inclusion", True, source="slack", who="U1", idempotency_key="k1")
+    assert store.add_label(
+        article_id, "pro_city_inclusion", True, source="slack", who="U1", idempotency_key="k1"
+    )
+    assert not store.add_label(
+        article_id, "pro_city_inclusion", True, source="slack", who="U1", idempotency_key="k1"
+    )
     article = store.article(article_id)
     assert article is not None
     assert article.pro_city_inclusion is False  # the model's output is kept
     assert article.label("pro_city_inclusion") is True and article.is_corrected("pro_city_inclusion")
     [entry] = store.label_history(article_id)
-    assert entry["previous_value"] is False and entry["who"] == "U1" and entry["model_version"] == "test-model"
+    assert (
+        entry["previous_value"] is False and entry["who"] == "U1" and entry["model_version"] == "test-model"
+    )
     assert len(store.analyst_labels()) == 1
 
 

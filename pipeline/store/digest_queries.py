@@ -22,7 +22,7 @@ crash mid-send leaves `sending`: outcome unknown, never re-sent blindly (only `-
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ScalarSelect, exists, func, or_, select
@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from pipeline.records import StoredArticle
-from pipeline.store.store import Store
+from pipeline.store.store import Store, stored_article_from_rows
 from pipeline.store.tables import ArticleRow, ClassificationRow, DigestRow, FeedRow, LabelRow
 
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
@@ -105,7 +105,10 @@ def relevant_articles(store: Store, start: datetime, end: datetime) -> list[Stor
         rows = session.execute(query).all()
         corrections = _corrections(session, [article.id for article, _, _ in rows])
         return [
-            _stored(article, feed_name, cls, corrections.get(article.id, {}))
+            # the digest quotes evidence, never the body: leave the text out of memory
+            replace(
+                stored_article_from_rows(article, feed_name, cls, corrections.get(article.id, {})), text=""
+            )
             for article, feed_name, cls in rows
         ]
 
@@ -119,38 +122,6 @@ def _corrections(session: Session, ids: Sequence[int]) -> dict[int, dict[str, bo
         for label in labels:
             out.setdefault(label.article_id, {})[label.label] = bool(label.value)
     return out
-
-
-def _stored(
-    row: ArticleRow, feed_name: str, cls: ClassificationRow | None, corrections: dict[str, bool]
-) -> StoredArticle:
-    return StoredArticle(
-        id=row.id,
-        feed_id=row.feed_id,
-        feed_name=feed_name,
-        url=row.url,
-        canonical_url=row.canonical_url,
-        title=row.title,
-        text="",
-        outlet=row.outlet or feed_name,
-        published_at=row.published_at,
-        fetched_at=row.fetched_at,
-        language=row.language,
-        extraction_status=row.extraction_status,
-        relevant=bool(cls and cls.relevant),
-        relevance=float(cls.relevance) if cls else 0.0,
-        pro_city_inclusion=bool(cls and cls.pro_city_inclusion),
-        pro_city_inclusion_score=float(cls.pro_city_inclusion_score) if cls else 0.0,
-        sovereignty_framing=bool(cls and cls.sovereignty_framing),
-        sovereignty_framing_score=float(cls.sovereignty_framing_score) if cls else 0.0,
-        evidence=dict(cls.evidence or {}) if cls else {},
-        model_version=cls.model_version if cls else "",
-        duplicate_of=row.duplicate_of,
-        story_id=row.story_id,
-        corrections=corrections,
-        classification_status=cls.status if cls else "unclassified",
-        extraction_detail=row.extraction_detail,
-    )
 
 
 def outlets_covering_before(store: Store, outlets: Iterable[str], before: datetime) -> set[str]:

@@ -406,7 +406,9 @@ class Store:
         ):
             corrections.setdefault(label.article_id, {})[label.label] = label.value
         return [
-            _stored(r, feeds.get(r.feed_id, "?"), classifications.get(r.id), corrections.get(r.id))
+            stored_article_from_rows(
+                r, feeds.get(r.feed_id, "?"), classifications.get(r.id), corrections.get(r.id)
+            )
             for r in rows
         ]
 
@@ -941,12 +943,13 @@ def _feed_state(row: FeedRow) -> FeedState:
     )
 
 
-def _stored(
+def stored_article_from_rows(
     row: ArticleRow,
     feed_name: str,
     cls: ClassificationRow | None,
     corrections: dict[str, bool] | None,
 ) -> StoredArticle:
+    """The record every reader of the store gets: article, latest model output, corrections."""
     return StoredArticle(
         id=row.id,
         feed_id=row.feed_id,
