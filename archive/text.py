@@ -44,11 +44,25 @@ class Evidence:
     anchor: str | None  # None when the sentence was not found in the text
 
 
+_SPEAKER = re.compile(r"\s*\(— [^)]*\)\s*$")
+_QUOTES = "\"“”„«»'‘’"
+
+
+def evidence_core(evidence: str) -> str:
+    """The sentence inside a classifier evidence string: `"sentence…" (— Speaker)` → sentence."""
+    core = _SPEAKER.sub("", evidence.strip())
+    if len(core) >= 2 and core[0] in _QUOTES and core[-1] in _QUOTES:
+        core = core[1:-1]
+    return core.rstrip("…").strip()
+
+
 def _pattern(sentence: str) -> re.Pattern[str] | None:
-    words = sentence.split()
+    """Match the sentence in the text: flexible whitespace, any style of quotation mark."""
+    words = evidence_core(sentence).split()
     if not words:
         return None
-    return re.compile(r"\s+".join(re.escape(w) for w in words))
+    quote = "[" + re.escape(_QUOTES) + "]"
+    return re.compile(r"\s+".join("".join(quote if c in _QUOTES else re.escape(c) for c in w) for w in words))
 
 
 def highlight(text: str, evidence: dict[str, list[str]]) -> tuple[list[list[Segment]], list[Evidence]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -89,6 +90,7 @@ def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
         assert runtime is not None
         show_articles(runtime)
         show_slack(slack)
+        show_digest(runtime, tmp)
         if serve:
             _serve_archive(runtime)
     return runtime
@@ -150,6 +152,23 @@ def show_slack(slack: LocalSlack) -> None:
             console.print(f"  edited in place → {also[0] if also else update.get('text')}", markup=False)
         for reply in slack.replies(message.ts):
             console.print(f"  thread reply: {reply.text}", markup=False)
+
+
+def show_digest(runtime: Runtime, tmp: Path) -> None:
+    """Write this week's digest preview for the demo data (the email directors receive)."""
+    from zoneinfo import ZoneInfo
+
+    from alerts.digest import build_digest, digest_subject
+    from alerts.digest_command import resolve_period, write_preview
+
+    settings = runtime.settings
+    week = datetime.now(ZoneInfo(settings.timezone)).strftime("%G-W%V")
+    period = resolve_period(week, settings.timezone)
+    built = build_digest(runtime.store, period, settings.timezone, archive_url=settings.archive_url)
+    html, chart = write_preview(built, tmp / "digest.html", unsubscribe=settings.unsubscribe)
+    console.rule("weekly digest")
+    console.print(f"subject: {digest_subject(built)}", markup=False)
+    console.print(f"preview: {html}" + (f" (chart {chart})" if chart else ""), markup=False)
 
 
 def _serve_archive(runtime: Runtime) -> None:
