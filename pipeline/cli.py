@@ -74,7 +74,6 @@ def run(
         from pipeline.web import serve_web_in_background
 
         web_server = serve_web_in_background(settings, runtime.store)
-        console.print(f"archive: http://{settings.web_host}:{settings.web_port}/")
     with runtime.orchestrator() as orchestrator:
         scheduler = build_scheduler(
             orchestrator,

@@ -177,5 +177,4 @@ def _serve_archive(runtime: Runtime) -> None:
 
     settings = runtime.settings
     console.rule("archive")
-    console.print(f"the archive is at http://{settings.web_host}:{settings.web_port}/ (Ctrl-C stops)")
     serve_web(settings, runtime.store)
