@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.headerregistry import Address
@@ -317,15 +317,19 @@ def build_digest(
     top_n: int = TOP_STORIES,
     archive_url: str | None = None,
     now: datetime | None = None,
+    include: Callable[[StoredArticle], bool] | None = None,
 ) -> Digest:
-    """Read the store and compute everything the digest says about `period`."""
+    """Read the store and compute everything the digest says about `period`.
+
+    `include` narrows the digest to the articles a recipient's routes select (figures,
+    chart and stories alike), for recipients who follow only part of the beat."""
     tz = zone(tz) if isinstance(tz, str) else tz
     now = now or datetime.now(UTC)
     start, end = period.bounds(tz)
     prev_start, prev_end = period.previous().bounds(tz)
 
-    current = _relevant(relevant_articles(store, start, end))
-    previous = _relevant(relevant_articles(store, prev_start, prev_end))
+    current = _relevant(relevant_articles(store, start, end), include)
+    previous = _relevant(relevant_articles(store, prev_start, prev_end), include)
     stories = _group_stories(current)
     previous_stories = _group_stories(previous)
 
@@ -396,8 +400,10 @@ def build_digest(
     )
 
 
-def _relevant(articles: Iterable[StoredArticle]) -> list[StoredArticle]:
-    return [a for a in articles if a.label("relevant")]
+def _relevant(
+    articles: Iterable[StoredArticle], include: Callable[[StoredArticle], bool] | None = None
+) -> list[StoredArticle]:
+    return [a for a in articles if a.label("relevant") and (include is None or include(a))]
 
 
 def _group_stories(articles: Sequence[StoredArticle]) -> dict[int, list[StoredArticle]]:

@@ -11,7 +11,7 @@ records each outcome. A refused connection or login marks every claimed recipien
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,7 +32,8 @@ from alerts.digest import (
     zone,
 )
 from alerts.mailer import MailerError, SmtpConfig, send_messages
-from pipeline.errors import CompactwatchError
+from pipeline.errors import CompactwatchError, ConfigError
+from pipeline.records import StoredArticle
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store, open_store
 from pipeline.store.digest_queries import claim_digest, finish_digest
@@ -58,9 +59,51 @@ class RecipientResult:
     error: str | None = None
 
 
+def split_recipient(recipient: str) -> tuple[str, tuple[str, ...]]:
+    """`Jane <jane@x.org> | cities-team + sovereignty-watch` → the address and its routes.
+
+    A recipient with routes gets a digest of only the articles those routes (from the
+    routing file) select; one without gets the whole beat."""
+    address_part, _, routes = recipient.partition("|")
+    names = tuple(name.strip() for name in routes.split("+") if name.strip())
+    return address_part.strip(), names
+
+
 def recipient_key(recipient: str) -> str:
     """The address part, lower-cased: `Jane <JANE@x.org>` and `jane@x.org` are one person."""
-    return address(recipient, what="recipient").addr_spec.lower()
+    return address(split_recipient(recipient)[0], what="recipient").addr_spec.lower()
+
+
+def route_filter(
+    store: Store, settings: Settings, names: Sequence[str]
+) -> Callable[[StoredArticle], bool] | None:
+    """The digest filter for a recipient's routes (None: everything relevant)."""
+    if not names:
+        return None
+    from alerts.routing import AlertsConfig, RoutingInput, load_alerts_config, route_article
+
+    config = load_alerts_config(settings.routes, settings.slack_channel)
+    known = {route.name: route for route in config.routes}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise ConfigError(f"digest recipient route {missing[0]!r} is not defined in {settings.routes}")
+    selected = AlertsConfig(routes=tuple(known[name] for name in names))
+    tags = {str(row["name"]): tuple(row["tags"]) for row in store.feed_rows()}  # type: ignore[arg-type]
+
+    def include(article: StoredArticle) -> bool:
+        item = RoutingInput(
+            feed_name=article.feed_name,
+            feed_tags=tags.get(article.feed_name, ()),
+            language=article.language,
+            title=article.title,
+            text=article.text,
+            relevant=article.label("relevant"),
+            relevance=article.relevance,
+            frames={f: article.label(f) for f in ("pro_city_inclusion", "sovereignty_framing")},
+        )
+        return any(decision.matched for decision in route_article(selected, item))
+
+    return include
 
 
 def send_digest(
@@ -78,10 +121,14 @@ def send_digest(
     Raises MailerError (one line) when the server cannot be reached or refuses the login;
     then nothing was sent and every claimed recipient is marked failed.
     """
-    config = smtp or SmtpConfig.from_settings(settings)
     tz = zone(settings.timezone)
     start, end = period.bounds(tz)
     unique = {recipient_key(r): r for r in recipients}  # validates every address first
+    filters = {  # ... and every route named by a recipient
+        routes: route_filter(store, settings, routes)
+        for routes in {split_recipient(r)[1] for r in unique.values()}
+    }
+    config = smtp or SmtpConfig.from_settings(settings)
     results: dict[str, RecipientResult] = {}
     claimed: list[str] = []
     for key, recipient in unique.items():
@@ -104,13 +151,22 @@ def send_digest(
                 finished.add(key)
 
     try:
-        digest = build_digest(store, period, tz, archive_url=settings.archive_url, now=now)
-        messages: list[EmailMessage] = [
-            build_message(
-                digest, sender=settings.digest_from, recipient=unique[key], unsubscribe=settings.unsubscribe
+        digests: dict[tuple[str, ...], Digest] = {}
+        messages: list[EmailMessage] = []
+        for key in claimed:
+            who, routes = split_recipient(unique[key])
+            if routes not in digests:
+                digests[routes] = build_digest(
+                    store, period, tz, archive_url=settings.archive_url, now=now, include=filters[routes]
+                )
+            messages.append(
+                build_message(
+                    digests[routes],
+                    sender=settings.digest_from,
+                    recipient=who,
+                    unsubscribe=settings.unsubscribe,
+                )
             )
-            for key in claimed
-        ]
         sending = True
         deliveries = send_messages(config, messages)
     except CompactwatchError as error:

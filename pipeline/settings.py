@@ -134,7 +134,8 @@ class Settings(BaseSettings):
         "compactwatch <compactwatch@localhost>", description="From address of the digest."
     )
     digest_recipients: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Digest recipients (JSON list or comma-separated)."
+        default_factory=list,
+        description="Digest recipients, comma-separated or a JSON list; `addr | route` limits one to a route.",
     )
     digest_day: str = Field("mon", description="Weekday the digest is sent (mon..sun).")
     digest_time: str = Field("08:00", description="Local time the digest is sent (HH:MM).")

@@ -481,3 +481,35 @@ def test_job_with_smtp_down_keeps_the_digest_resendable_and_schedules_a_retry(
     assert {r.status for r in digest_deliveries(sqlite_store)} == {"failed"}
     retry = scheduler.get_job("digest:retry")
     assert retry is not None and retry.func is job
+
+
+def test_recipient_with_a_route_filter_gets_only_that_part_of_the_beat(
+    store: Store, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    seed_realistic_week(store)
+    routes = tmp_path / "alerts.yaml"
+    routes.write_text(
+        "alerts:\n  routes:\n    - name: sovereignty-watch\n      digest_only: true\n"
+        "      frames_all: [sovereignty_framing]\n"
+    )
+    recipients = ["director@city.example", "Legal <legal@city.example> | sovereignty-watch"]
+    settings = settings_for(smtp, tmp_path, digest_recipients=recipients, routes=routes)
+    results = send_digest(store, settings, PERIOD, recipients, smtp=smtp.config(), now=NOW)
+    assert [r.status for r in results] == ["sent", "sent"]
+    by_rcpt = {r.rcpt_tos[0]: r.message for r in smtp.handler.received}
+    full, narrow = by_rcpt["director@city.example"], by_rcpt["legal@city.example"]
+    assert narrow["To"] == "Legal <legal@city.example>"  # the route never reaches a header
+    assert full["Subject"].startswith(f"compactwatch weekly: {SEED_STORIES} stories")
+    narrow_stories = int(narrow["Subject"].split(": ", 1)[1].split(" ", 1)[0])
+    assert 0 < narrow_stories < SEED_STORIES
+    narrow_text = narrow.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Cities at the table" not in narrow_text or "0 this week" in narrow_text
+
+
+def test_recipient_naming_an_unknown_route_is_a_clear_error(store: Store, tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+
+    seed_realistic_week(store)
+    settings = settings_for(None, tmp_path, routes=tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="digest recipient route 'nope' is not defined"):
+        send_digest(store, settings, PERIOD, ["a@city.example | nope"], smtp=None, now=NOW)
