@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     )
     digest_recipients: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Digest recipients, comma-separated or a JSON list; `addr | route` limits one to a route.",
+        description="Digest recipients, comma-separated or a JSON list (route filters: see README).",
     )
     digest_day: str = Field("mon", description="Weekday the digest is sent (mon..sun).")
     digest_time: str = Field("08:00", description="Local time the digest is sent (HH:MM).")
