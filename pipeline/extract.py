@@ -24,8 +24,9 @@ from pipeline.records import Extraction, FeedEntry
 MIN_TEXT_CHARS = 200
 
 
-class ExtractionTimeout(Exception):
-    pass
+class ExtractionTimeout(BaseException):
+    """Raised by the time limit. A BaseException, because trafilatura and lxml catch
+    `Exception` in places and would otherwise swallow it and carry on."""
 
 
 @contextmanager
