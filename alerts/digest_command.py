@@ -91,16 +91,7 @@ def route_filter(
     tags = {str(row["name"]): tuple(row["tags"]) for row in store.feed_rows()}  # type: ignore[arg-type]
 
     def include(article: StoredArticle) -> bool:
-        item = RoutingInput(
-            feed_name=article.feed_name,
-            feed_tags=tags.get(article.feed_name, ()),
-            language=article.language,
-            title=article.title,
-            text=article.text,
-            relevant=article.label("relevant"),
-            relevance=article.relevance,
-            frames={f: article.label(f) for f in ("pro_city_inclusion", "sovereignty_framing")},
-        )
+        item = RoutingInput.from_article(article, tags.get(article.feed_name, ()))
         return any(decision.matched for decision in route_article(selected, item))
 
     return include

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from pipeline.errors import ConfigError
-from pipeline.records import AlertTarget, Classification, FeedConfig
+from pipeline.records import AlertTarget, Classification, FeedConfig, StoredArticle
 
 FRAMES = ("pro_city_inclusion", "sovereignty_framing")
 ROUTE_KEYS = {
@@ -124,6 +124,20 @@ class RoutingInput:
     relevant: bool
     relevance: float
     frames: dict[str, bool]
+
+    @classmethod
+    def from_article(cls, article: StoredArticle, feed_tags: tuple[str, ...]) -> RoutingInput:
+        """A stored article as routing sees it: analysts' corrections win over the model."""
+        return cls(
+            feed_name=article.feed_name,
+            feed_tags=feed_tags,
+            language=article.language,
+            title=article.title,
+            text=article.text,
+            relevant=article.label("relevant"),
+            relevance=article.relevance,
+            frames={frame: article.label(frame) for frame in FRAMES},
+        )
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,20 @@ class Archive:
         self.accounts = Accounts(settings.analysts, token)
         self.limiter = LoginLimiter()
 
+    def _record_label(
+        self, article_id: int, label: str, value: bool, who: str, note: str | None, form_id: str
+    ) -> bool:
+        """One analyst correction from a form; the form id makes a double submit a no-op."""
+        return self.store.add_label(
+            article_id,
+            label,
+            value,
+            source="ui",
+            who=who,
+            note=note,
+            idempotency_key=f"ui:{form_id}:{article_id}:{label}",
+        )
+
     # ------------------------------------------------------------------ rendering
     def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
         identity: Identity | None = getattr(request.state, "identity", None) or current_identity(request)
@@ -469,15 +483,7 @@ class Archive:
             for label, value in wanted.items():
                 if value == current.label(label) and not confirm:
                     continue
-                if self.store.add_label(
-                    article_id,
-                    label,
-                    value,
-                    source="ui",
-                    who=identity.name,
-                    note=note,
-                    idempotency_key=f"ui:{form_id}:{article_id}:{label}",
-                ):
+                if self._record_label(article_id, label, value, identity.name, note, form_id):
                     changed.append(label)
             return changed, True
 
@@ -518,15 +524,7 @@ class Archive:
             done = 0
             for article_id in ids:
                 try:
-                    if self.store.add_label(
-                        article_id,
-                        label,
-                        value,
-                        source="ui",
-                        who=identity.name,
-                        note=note,
-                        idempotency_key=f"ui:{form_id}:{article_id}:{label}",
-                    ):
+                    if self._record_label(article_id, label, value, identity.name, note, form_id):
                         done += 1
                 except ValueError:
                     continue  # deleted meanwhile
@@ -555,14 +553,8 @@ class Archive:
             if current is None:
                 return False
             for label in LABELS:
-                self.store.add_label(
-                    article_id,
-                    label,
-                    current.label(label),
-                    source="ui",
-                    who=identity.name,
-                    note="confirmed in review",
-                    idempotency_key=f"ui:{form_id}:{article_id}:{label}",
+                self._record_label(
+                    article_id, label, current.label(label), identity.name, "confirmed in review", form_id
                 )
             return True
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from archive.browser import CHROMIUM, CHROMIUM_ARGS
 from pipeline.dedupe import fingerprint_article
 from pipeline.records import (
     Classification,
@@ -534,18 +535,6 @@ def write_model_card(model_dir: Path) -> Path:
     path = model_dir / "model_card.json"
     path.write_text(json.dumps(card, indent=2), encoding="utf-8")
     return path
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def take_screenshots(out: Path, *, width: int = 1400, height: int = 1000) -> list[Path]:

@@ -21,37 +21,37 @@ MAX_DAY_BUCKETS = 120
 TOP_GROUPS = 7
 
 
+class _FrameShares:
+    """Share of relevant articles carrying each frame (None when nothing was relevant)."""
+
+    relevant: int
+    city: int
+    sov: int
+
+    @property
+    def city_share(self) -> float | None:
+        return self.city / self.relevant if self.relevant else None
+
+    @property
+    def sov_share(self) -> float | None:
+        return self.sov / self.relevant if self.relevant else None
+
+
 @dataclass(frozen=True)
-class GroupRow:
+class GroupRow(_FrameShares):
     name: str
     total: int
     relevant: int
     city: int
     sov: int
 
-    @property
-    def city_share(self) -> float | None:
-        return self.city / self.relevant if self.relevant else None
-
-    @property
-    def sov_share(self) -> float | None:
-        return self.sov / self.relevant if self.relevant else None
-
 
 @dataclass(frozen=True)
-class Totals:
+class Totals(_FrameShares):
     total: int
     relevant: int
     city: int
     sov: int
-
-    @property
-    def city_share(self) -> float | None:
-        return self.city / self.relevant if self.relevant else None
-
-    @property
-    def sov_share(self) -> float | None:
-        return self.sov / self.relevant if self.relevant else None
 
 
 @dataclass(frozen=True)

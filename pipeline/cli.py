@@ -321,16 +321,7 @@ def alerts_test(
     if article is None:
         raise CompactwatchError(f"no article with id {article_id}")
     feed = next((f for f in runtime.feeds if f.name == article.feed_name), None)
-    item = RoutingInput(
-        feed_name=article.feed_name,
-        feed_tags=feed.tags if feed else (),
-        language=article.language,
-        title=article.title,
-        text=article.text,
-        relevant=article.label("relevant"),
-        relevance=article.relevance,
-        frames={f: article.label(f) for f in ("pro_city_inclusion", "sovereignty_framing")},
-    )
+    item = RoutingInput.from_article(article, feed.tags if feed else ())
     console.print(f"article {article.id}: ", end="")
     console.print(article.title, markup=False)
     for decision in route_article(runtime.alerts_config(), item):

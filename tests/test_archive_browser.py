@@ -14,22 +14,12 @@ from pathlib import Path
 import pytest
 
 from archive.app import ArchiveThread, create_app
+from archive.browser import CHROMIUM, CHROMIUM_ARGS
 from pipeline.store import Store
 from tests.factories import add_feed
 from tests.test_archive_support import PASSWORD, archive_settings, seed
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def require_chromium() -> None:

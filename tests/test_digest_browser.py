@@ -16,6 +16,7 @@ import pytest
 
 from alerts.digest import COLORS, Period, build_digest
 from alerts.digest_command import write_preview
+from archive.browser import CHROMIUM, CHROMIUM_ARGS
 from pipeline.store import Store
 from tests.test_digest_data import NOW, THIS_WEEK, TZ, WEEK, seed_realistic_week
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
     if found:
         return found
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -35,13 +36,7 @@ def screenshot(html: Path, out: Path, *, width: int = 800, height: int = 2000) -
     subprocess.run(
         [
             chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *CHROMIUM_ARGS,
             f"--user-data-dir={out.parent / 'chromium-profile'}",
             f"--screenshot={out}",
             f"--window-size={width},{height}",
