@@ -536,6 +536,25 @@ class Archive:
         if unchanged:
             message += f" ({unchanged} already had it)"
         self.flash(request, message + ".")
+        if done:
+            request.session["flash"].update({"undo": form_id, "back": back})
+        return RedirectResponse(back, status_code=303)
+
+    @_login_required
+    async def undo_bulk_labels(self, request: Request) -> Response:
+        """Take back one bulk edit (the Undo button in its confirmation): the corrections
+        that form recorded are removed unless someone changed those labels since."""
+        form = await request.form(max_files=0, max_fields=10)
+        if not csrf_ok(request, form):
+            return self.forbidden(request)
+        identity: Identity = request.state.identity
+        back = safe_next(_text(form, "back") or "/articles")
+        form_id = _text(form, "undo")[:40]
+        if not form_id:
+            self.flash(request, "Nothing to undo.", "error")
+            return RedirectResponse(back, status_code=303)
+        undone = await run_in_threadpool(self.store.undo_labels, f"ui:{form_id}:", identity.name)
+        self.flash(request, f"Undone: {undone} correction{'s' if undone != 1 else ''} taken back.")
         return RedirectResponse(back, status_code=303)
 
     @_login_required
@@ -643,7 +662,11 @@ class Archive:
         counts: dict[str, int] = {}
         for row in rows:
             counts[str(row["status"])] = counts.get(str(row["status"]), 0) + 1
-        return self.render(request, "feeds.html", {"nav": "feeds", "feeds": rows, "counts": counts})
+        return self.render(
+            request,
+            "feeds.html",
+            {"nav": "feeds", "feeds": rows, "counts": counts, "polling": polling_recently(rows)},
+        )
 
     @_login_required
     def models(self, request: Request) -> Response:
@@ -659,6 +682,7 @@ class Archive:
                 "test_rows": modelcard.metric_rows(card, "test") if card else [],
                 "cv_rows": modelcard.metric_rows(card, "cv") if card else [],
                 "history": modelcard.history(card) if card else [],
+                "heldout": modelcard.heldout(card),
                 "pretty": modelcard.pretty,
                 "versions": self.queries.model_versions(),
                 "corrections": self.queries.correction_counts(),
@@ -772,6 +796,23 @@ class Archive:
         return PlainTextResponse("ok")
 
 
+def polling_recently(rows: Sequence[dict[str, Any]], now: datetime | None = None) -> bool:
+    """Whether something is polling these feeds on schedule. The archive may run alone
+    (`compactwatch serve`) while no scheduler does; then a "next poll" time would be a
+    promise nobody keeps. A scheduler is taken to be running when some enabled feed was
+    attempted within twice its interval plus a quarter of an hour."""
+    now = now or datetime.now(UTC)
+    for row in rows:
+        attempted = row.get("last_attempt_at")
+        if not row.get("enabled", True) or not isinstance(attempted, datetime):
+            continue
+        attempted = attempted if attempted.tzinfo else attempted.replace(tzinfo=UTC)
+        interval = int(row.get("interval") or row.get("interval_minutes") or 30)
+        if now - attempted <= timedelta(minutes=2 * interval + 15):
+            return True
+    return False
+
+
 def _text(form: FormData, key: str) -> str:
     value = form.get(key)
     return value.strip() if isinstance(value, str) else ""
@@ -795,6 +836,7 @@ def create_app(settings: Settings, store: Store, extra_routes: Sequence[BaseRout
         Route("/logout", archive.logout, methods=["POST"]),
         Route("/articles", archive.articles, methods=["GET"]),
         Route("/articles/labels", archive.bulk_labels, methods=["POST"]),
+        Route("/articles/labels/undo", archive.undo_bulk_labels, methods=["POST"]),
         Route("/articles/{article_id:int}", archive.article, methods=["GET"]),
         Route("/articles/{article_id:int}/labels", archive.label_article, methods=["POST"]),
         Route("/articles/{article_id:int}/confirm", archive.confirm_article, methods=["POST"]),

@@ -90,3 +90,47 @@ def history(card: dict[str, Any]) -> list[dict[str, Any]]:
 
 def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+METRIC_KEYS = ("precision", "recall", "f1", "support")
+
+
+def _metric_row(name: str, entry: Any) -> dict[str, Any] | None:
+    if not isinstance(entry, dict):
+        return None
+    row: dict[str, Any] = {"name": name}
+    for key in METRIC_KEYS:
+        value = entry.get(key)
+        row[key] = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return row
+
+
+def heldout(card: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The separately written test set's scores (card["heldout"]) as rows for the Models
+    page: its description and caveat, then per label, per family and per language, each row
+    beside the keyword baseline's. None when the card has no such section (older models)."""
+    section = (card or {}).get("heldout")
+    if not isinstance(section, dict):
+        return None
+    baseline = section.get("baseline") if isinstance(section.get("baseline"), dict) else {}
+
+    def rows(key: str) -> list[dict[str, Any]]:
+        group = section.get(key)
+        if not isinstance(group, dict):
+            return []
+        base_group = baseline.get(key) if isinstance(baseline.get(key), dict) else {}
+        out = []
+        for name, entry in group.items():
+            row = _metric_row(str(name), entry)
+            if row is not None:
+                row["baseline"] = _metric_row(str(name), base_group.get(name))
+                out.append(row)
+        return out
+
+    return {
+        "description": str(section.get("description") or ""),
+        "caveat": str(section.get("caveat") or ""),
+        "per_label": rows("per_label"),
+        "per_family": rows("per_family"),
+        "per_language": rows("per_language"),
+    }

@@ -16,16 +16,20 @@
     var all = bulk.querySelector("[data-select-all]");
     var count = bulk.querySelector("[data-selected-count]");
     var apply = bulk.querySelector("[data-bulk-apply]");
+    var choices = Array.prototype.slice.call(bulk.querySelectorAll("[data-bulk-choice]"));
     var refresh = function () {
       var n = boxes.filter(function (b) { return b.checked; }).length;
+      var chosen = choices.every(function (c) { return c.value !== ""; });
       if (count) count.textContent = n + " selected";
-      if (apply) apply.disabled = n === 0;
+      // No action is pre-selected: the button waits for articles, a label and a value.
+      if (apply) apply.disabled = n === 0 || !chosen;
       if (all) {
         all.checked = n > 0 && n === boxes.length;
         all.indeterminate = n > 0 && n < boxes.length;
       }
     };
     boxes.forEach(function (b) { b.addEventListener("change", refresh); });
+    choices.forEach(function (c) { c.addEventListener("change", refresh); });
     if (all) {
       all.addEventListener("change", function () {
         boxes.forEach(function (b) { b.checked = all.checked; });

@@ -28,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
+    Integer,
     Select,
     Table,
     and_,
@@ -71,6 +72,8 @@ SOURCES = ("model", "analyst")
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_PAGE = 500
+REVIEW_BAND = 0.05  # scores this close to each other are equally uncertain
+CONFIDENT_MARGIN = 0.35  # relevance this far under its threshold is a confident "no"
 # Snippet delimiters: private-use characters that never occur in news text, so the web
 # layer can split on them and escape everything else.
 # Diacritic folding for PostgreSQL search (SQLite's tokenizer does its own): the same
@@ -368,6 +371,7 @@ class ReviewItem:
     row: ArchiveRow
     label: str  # the label whose score is closest to its threshold
     distance: float
+    disputed: bool = False  # an analyst labelled a copy of this story differently from the model
 
 
 # --------------------------------------------------------------------------- the queries
@@ -800,7 +804,14 @@ class ArchiveQueries:
     ) -> list[ReviewItem]:
         """Unreviewed articles whose scores sit closest to a decision threshold: the ones a
         correction teaches the model most about. Frames count only where the article is
-        judged relevant (that is where a frame decision is shown to anyone)."""
+        judged relevant (that is where a frame decision is shown to anyone).
+
+        Order: uncertainty first, in bands of `REVIEW_BAND` (scores 0.01 apart are equally
+        uncertain), then articles whose story an analyst already labelled differently from
+        the model (a disagreement worth settling), then the closest. Confidently irrelevant
+        articles (relevance more than `CONFIDENT_MARGIN` under its threshold) are left out:
+        confirming them teaches nothing and buries the real questions.
+        """
         t = {label: float(thresholds.get(label, 0.5)) for label in LABELS}
         distances = [func.abs(self.score("relevant") - t["relevant"])]
         for frame in FRAMES:
@@ -811,23 +822,54 @@ class ArchiveQueries:
                 )
             )
         closest = (func.min if self.dialect == "sqlite" else func.least)(*distances)
+        disputed = self._disputed_by_analysts()
+        band = cast(closest * (1.0 / REVIEW_BAND), Integer)
         query = (
-            self._joined(*self._row_columns(), closest.label("distance"))
+            self._joined(*self._row_columns(), closest.label("distance"), disputed.label("disputed"))
             .where(self.cls.c.id.is_not(None), self.cls.c.status == "ok")
             .where(ArticleRow.duplicate_of.is_(None))
             .where(and_(*(corr.c.id.is_(None) for corr in self.corr.values())))
+            .where(self.score("relevant") >= t["relevant"] - CONFIDENT_MARGIN)
         )
         if since is not None:
             query = query.where(self.article_date() >= since)
-        query = query.order_by(literal_column("distance").asc(), ArticleRow.id.desc()).limit(limit)
+        query = query.order_by(
+            band.asc(), disputed.desc(), literal_column("distance").asc(), ArticleRow.id.desc()
+        ).limit(limit)
         items = []
-        for row in self._run(query):
-            gaps = {"relevant": abs(row.scores["relevant"] - t["relevant"])}
-            if row.label("relevant"):
-                gaps.update({frame: abs(row.scores[frame] - t[frame]) for frame in FRAMES})
+        with self.store.reading() as session:
+            rows = list(session.execute(query))
+        for row in rows:
+            archive_row = self._row(row)
+            gaps = {"relevant": abs(archive_row.scores["relevant"] - t["relevant"])}
+            if archive_row.label("relevant"):
+                gaps.update({frame: abs(archive_row.scores[frame] - t[frame]) for frame in FRAMES})
             label = min(gaps, key=lambda k: gaps[k])
-            items.append(ReviewItem(row, label, gaps[label]))
+            items.append(ReviewItem(archive_row, label, gaps[label], bool(row.disputed)))
         return items
+
+    def _disputed_by_analysts(self) -> ColumnElement[bool]:
+        """True when an analyst label on another copy of this article's story contradicts
+        what the model says about this article (same label, other value)."""
+        sibling = aliased(ArticleRow)
+        contradicts = or_(
+            *(
+                and_(LabelRow.label == label, LabelRow.value != func.coalesce(self.cls.c[label], false()))
+                for label in LABELS
+            )
+        )
+        return (
+            select(LabelRow.id)
+            .join(sibling, sibling.id == LabelRow.article_id)
+            .where(
+                ArticleRow.story_id.is_not(None),
+                sibling.story_id == ArticleRow.story_id,
+                sibling.id != ArticleRow.id,
+                LabelRow.source != "model",
+                contradicts,
+            )
+            .exists()
+        )
 
     def unconfirmed_alerts(self, *, since: datetime, limit: int = 25) -> list[ArchiveRow]:
         """Articles alerted since `since` that no analyst has labelled yet, newest first."""

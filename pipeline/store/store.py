@@ -462,6 +462,29 @@ class Store:
             return False  # the same key raced in from another request
         return True
 
+    def undo_labels(self, key_prefix: str, who: str) -> int:
+        """Take back the corrections one form recorded (keys starting with `key_prefix`,
+        written by `who`). A correction is only removed while it is still the newest one
+        for its article and label: if anyone changed that label since, theirs stands.
+        Returns how many corrections were taken back."""
+        undone = 0
+        with self.writing() as session:
+            rows = session.scalars(
+                select(LabelRow).where(
+                    LabelRow.idempotency_key.startswith(key_prefix, autoescape=True), LabelRow.who == who
+                )
+            ).all()
+            for row in rows:
+                newest = session.scalar(
+                    select(func.max(LabelRow.id)).where(
+                        LabelRow.article_id == row.article_id, LabelRow.label == row.label
+                    )
+                )
+                if newest == row.id:
+                    session.delete(row)
+                    undone += 1
+        return undone
+
     def label_history(self, article_id: int) -> list[dict[str, object]]:
         with self.reading() as session:
             rows = session.scalars(
