@@ -277,6 +277,19 @@ class Digest:
     model_version: str | None
     archive_url: str | None = None
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    feeds_failing: int = 0  # enabled feeds unreachable during the period
+    undated_stories: int = 0  # stories placed on the day found: no usable publication date
+    earlier_stories: int = 0  # found this period but published before it: not in the chart
+
+    @property
+    def feeds_reachable(self) -> int:
+        return max(self.feeds_total - self.feeds_failing, 0)
+
+    @property
+    def coverage_incomplete(self) -> bool:
+        """Most feeds could not be reached: an empty or thin week says nothing about the
+        press, only about the machine, and the reader must be told so first."""
+        return self.feeds_total > 0 and self.feeds_failing * 2 > self.feeds_total
 
     @property
     def is_empty(self) -> bool:
@@ -343,7 +356,7 @@ def build_digest(
         )
         for frame in FRAMES
     )
-    daily = _daily(stories, period, tz)
+    daily, undated, earlier = _daily(stories, period, tz)
 
     sections: list[StorySection] = []
     for key in (*FRAMES, "other"):
@@ -397,6 +410,9 @@ def build_digest(
         model_version=clean_line(model_version_in_use(store), 60) or None,
         archive_url=safe_url(archive_url),
         generated_at=now,
+        feeds_failing=sum(1 for p in problems if p.kind == "failing"),
+        undated_stories=undated,
+        earlier_stories=earlier,
     )
 
 
@@ -429,21 +445,43 @@ def _story_rank(members: Sequence[StoredArticle]) -> tuple[int, float, float, in
     return (-outlets, -max(a.relevance for a in members), -newest, min(a.id for a in members))
 
 
-def _daily(stories: dict[int, list[StoredArticle]], period: Period, tz: ZoneInfo) -> tuple[DayVolume, ...]:
-    """Stories per local day of first sighting, so the days add up to the week's total."""
+def story_date(article: StoredArticle) -> datetime:
+    """When an article appeared: its publication date, or the time compactwatch found it
+    when the page gave none or gave one in the future (a clock or a feed that lies)."""
+    published = article.published_at
+    if published is None or published > article.fetched_at:
+        return article.fetched_at
+    return published
+
+
+def _daily(
+    stories: dict[int, list[StoredArticle]], period: Period, tz: ZoneInfo
+) -> tuple[tuple[DayVolume, ...], int, int]:
+    """Stories per local day of first publication (found date as fallback). A digest covers
+    what was found in its period, so a story published earlier and found late is counted
+    apart rather than drawn on a day it did not appear. Returns the days, how many stories
+    needed the found-date fallback, and how many were published before the period."""
     counts: dict[date, Counter[str]] = {day: Counter() for day in period.days}
+    undated = earlier = 0
     for members in stories.values():
-        day = min(a.fetched_at for a in members).astimezone(tz).date()
+        first = min(members, key=story_date)
+        day = story_date(first).astimezone(tz).date()
+        if day < period.first_day:
+            earlier += 1
+            continue
         if day not in counts:
             continue
+        if first.published_at is None or first.published_at > first.fetched_at:
+            undated += 1
         counts[day]["stories"] += 1
         for frame in FRAMES:
             if _story_has(members, frame):
                 counts[day][frame] += 1
-    return tuple(
+    volumes = tuple(
         DayVolume(day, c["stories"], c["pro_city_inclusion"], c["sovereignty_framing"])
         for day, c in counts.items()
     )
+    return volumes, undated, earlier
 
 
 def _story_item(members: Sequence[StoredArticle], key: str, tz: ZoneInfo) -> StoryItem:
@@ -498,6 +536,11 @@ def _strongest_move(digest: Digest) -> FrameShare | None:
 
 def digest_subject(digest: Digest) -> str:
     """Numbers and fixed words only: nothing from a feed ever reaches a header."""
+    if digest.coverage_incomplete:
+        reach = f"only {digest.feeds_reachable} of {digest.feeds_total} feeds reachable"
+        if digest.is_empty:
+            return f"compactwatch weekly: {reach}, no coverage found"
+        return f"compactwatch weekly: {_plural(digest.figures.stories, 'story', 'stories')} ({reach})"
     if digest.is_empty:
         return "compactwatch weekly: no coverage of the compacts this week"
     head = f"compactwatch weekly: {_plural(digest.figures.stories, 'story', 'stories')}"
@@ -514,11 +557,23 @@ def digest_subject(digest: Digest) -> str:
 def summary_line(digest: Digest) -> str:
     """The one sentence under the title, also the inbox preview text."""
     p = digest.period
+    if digest.coverage_incomplete:
+        warning = (
+            f"Only {digest.feeds_reachable} of {digest.feeds_total} feeds were reachable this week: "
+            "coverage below is incomplete."
+        )
+        if digest.is_empty:
+            return f"{warning} No coverage of the migration compacts was found in the feeds that answered."
+        return f"{warning} {_coverage_sentence(digest)}"
     if digest.is_empty:
         return (
             f"A quiet week: compactwatch found no coverage of the migration compacts "
             f"between {_short_date(p.first_day)} and {_short_date(p.last_day)}."
         )
+    return _coverage_sentence(digest)
+
+
+def _coverage_sentence(digest: Digest) -> str:
     f = digest.figures
     head = (
         f"{_plural(f.stories, 'story', 'stories')} on the migration compacts in "
@@ -538,17 +593,60 @@ def summary_line(digest: Digest) -> str:
     return f"{head} {sentence[0].upper()}{sentence[1:]} of stories."
 
 
+def _chart_note(digest: Digest) -> str:
+    """The footnote under the chart: which date places a story on a day."""
+    parts = ["Stories are counted on the day they were published"]
+    if digest.undated_stories:
+        parts.append(
+            f"{_plural(digest.undated_stories, 'story', 'stories')} without a publication date "
+            "on the day compactwatch found them"
+        )
+    if digest.earlier_stories:
+        parts.append(
+            f"{_plural(digest.earlier_stories, 'story', 'stories')} published before "
+            f"{_short_date(digest.period.first_day)} and found this week "
+            f"{'is' if digest.earlier_stories == 1 else 'are'} not in the chart"
+        )
+    return "; ".join(parts) + "."
+
+
 def _change_text(now: int, before: int) -> str:
     if now == before:
         return f"same as the period before ({before})"
     return f"{'up' if now > before else 'down'} {abs(now - before)} from {before}"
 
 
+PLAIN_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), reason)
+    for pattern, reason in (
+        (r"dns|name or service|getaddrinfo|resolve|nodename", "its web address could not be found"),
+        (r"time(d)? ?out|deadline", "the site did not answer in time"),
+        (r"refused|unreachable|no route|reset|network", "the site could not be reached"),
+        (r"private|not public|not allowed|blocked", "the address is not allowed"),
+        (r"\b(401|403)\b|forbidden|unauthori", "the site refused access"),
+        (r"\b404\b|not found|\b410\b|gone", "the feed is no longer at that address"),
+        (r"\b429\b|rate", "the site asked us to slow down"),
+        (r"\b5\d\d\b|server error", "the site had a server error"),
+        (r"not a feed|no feed|parse|xml|malformed", "the address no longer serves a news feed"),
+        (r"too large|size|bytes", "the feed was too large"),
+        (r"ssl|tls|certificate", "the site's security certificate was not accepted"),
+    )
+)
+
+
+def plain_reason(error: str | None) -> str:
+    """The technical error of a feed, as a director would want it said: the cause in plain
+    words; the exact error stays on the archive's Feeds page for whoever fixes it."""
+    for pattern, reason in PLAIN_REASONS:
+        if error and pattern.search(error):
+            return reason
+    return "it could not be read"
+
+
 def _problem_text(p: FeedProblem, tz: ZoneInfo) -> str:
     if p.kind == "failing":
         since = f"since {_short_date(p.since.astimezone(tz).date())}" if p.since else "never reached"
-        error = f": {p.error}" if p.error else ""
-        return f"unreachable {since}, {_plural(p.failures, 'failed attempt')}{error}"
+        return f"unreachable {since}: {plain_reason(p.error)}"
     if p.kind == "silent":
         last = f"last new item {_short_date(p.since.astimezone(tz).date())}" if p.since else "no items yet"
         return f"answers, but brought nothing new this week ({last})"
@@ -645,6 +743,9 @@ def _context(digest: Digest, *, chart_src: str | None, unsubscribe: str | None) 
         "model": digest.model_version,
         "chart_src": chart_src,
         "chart_alt": "Stories per day by frame; the same numbers are in the table below.",
+        "chart_note": _chart_note(digest),
+        "incomplete": digest.coverage_incomplete,
+        "feeds_reachable": digest.feeds_reachable,
         "archive_url": digest.archive_url,
         "unsubscribe_url": unsubscribe_link,
         "colors": COLORS,

@@ -32,6 +32,7 @@ from alerts.digest import (
     zone,
 )
 from alerts.mailer import MailerError, SmtpConfig, send_messages
+from alerts.schedule import scheduled_period
 from pipeline.errors import CompactwatchError, ConfigError
 from pipeline.records import StoredArticle
 from pipeline.settings import Settings, load_settings
@@ -192,10 +193,19 @@ def write_preview(digest: Digest, path: Path, *, unsubscribe: str | None = None)
     return path, chart
 
 
-def resolve_period(week: str | None, tz_name: str, now: datetime | None = None) -> Period:
-    """--week 2026-W47, or by default the last 7 full days in the configured time zone."""
+def resolve_period(
+    week: str | None,
+    tz_name: str,
+    now: datetime | None = None,
+    *,
+    day: str = "mon",
+    at: str = "08:00",
+) -> Period:
+    """--week 2026-W47, or by default the period of the latest scheduled send (the 7 full
+    local days before it), the same definition the weekly job uses."""
     if week is None:
-        return Period.last_days(zone(tz_name), now)
+        zone(tz_name)  # an unknown time zone is a one-line error before anything else
+        return scheduled_period(day, at, tz_name, now)
     try:
         return Period.iso_week(week)
     except ValueError as error:
@@ -228,7 +238,7 @@ def digest(
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    period = resolve_period(week, settings.timezone)
+    period = resolve_period(week, settings.timezone, day=settings.digest_day, at=settings.digest_time)
     recipients: list[str] = list(settings.digest_recipients) if send else []
     if to:
         address(to, what="--to")

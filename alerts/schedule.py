@@ -61,6 +61,16 @@ def latest_fire_time(trigger: CronTrigger, now: datetime, within: timedelta) -> 
     return latest
 
 
+def scheduled_period(day: str, at: str, timezone: str, now: datetime | None = None) -> Period:
+    """The period the latest scheduled send (at or before `now`) covers: what the weekly job
+    sends and what `digest --preview` shows, so a preview on a Wednesday shows the digest
+    readers got on Monday, not a Wednesday-to-Tuesday week nobody receives."""
+    now = now or datetime.now(UTC)
+    trigger = digest_trigger(day, at, timezone)
+    scheduled = latest_fire_time(trigger, now, timedelta(days=8)) or now
+    return Period.last_days(zone(timezone), scheduled)
+
+
 class WeeklyDigestJob:
     """The job body: send this week's digest to the configured recipients, at most once each."""
 
@@ -86,7 +96,8 @@ class WeeklyDigestJob:
             return
         now = datetime.now(UTC)
         scheduled = latest_fire_time(self.trigger, now, RETRY_FOR) or now
-        period = Period.last_days(zone(self.runtime.settings.timezone), scheduled)
+        settings = self.runtime.settings
+        period = scheduled_period(settings.digest_day, settings.digest_time, settings.timezone, scheduled)
         results = scheduled_send(self.runtime.store, self.runtime.settings, period)
         retry = not results or any(r.status == "failed" for r in results)
         if retry and now + RETRY_EVERY < scheduled + RETRY_FOR:

@@ -163,7 +163,7 @@ def show_digest(runtime: Runtime, tmp: Path) -> None:
 
     settings = runtime.settings
     week = datetime.now(ZoneInfo(settings.timezone)).strftime("%G-W%V")
-    period = resolve_period(week, settings.timezone)
+    period = resolve_period(week, settings.timezone, day=settings.digest_day, at=settings.digest_time)
     built = build_digest(runtime.store, period, settings.timezone, archive_url=settings.archive_url)
     html, chart = write_preview(built, tmp / "digest.html", unsubscribe=settings.unsubscribe)
     console.rule("weekly digest")
