@@ -1,5 +1,6 @@
 """The analyst archive's SQL: search, filters, sorting, pagination, counts, stories, the
-review queue, trend aggregates and streaming exports.
+review queue, trend aggregates and streaming exports. The records it returns live in
+`archive_records`, the search syntax it compiles in `search_syntax`.
 
 It lives in `pipeline.store` because all SQL does (DEVELOPERS.md); the web layer in
 `archive/` only sees the plain records defined here. Everything shown to analysts uses the
@@ -15,12 +16,7 @@ words and can never raise a syntax error.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -48,7 +44,37 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from pipeline.store.store import LABELS, Store
+from pipeline.store.archive_records import (
+    FRAMES,
+    GROUPS,
+    LABELS,
+    MAX_PAGE,
+    SCORE_COLUMNS,
+    SORTS,
+    SOURCES,
+    ArchiveFilter,
+    ArchiveRow,
+    Correction,
+    Cursor,
+    DailyCount,
+    Page,
+    ReviewItem,
+)
+from pipeline.store.search_syntax import (
+    FOLD_FROM,
+    FOLD_TO,
+    MARK_END,
+    MARK_START,
+    MAX_QUERY_CHARS,
+    MAX_TERMS,
+    SearchError,
+    SearchTerm,
+    fts5_expressions,
+    parse_search,
+    prefix_tsquery,
+    websearch_text,
+)
+from pipeline.store.store import Store
 from pipeline.store.tables import (
     AlertRow,
     ArticleRow,
@@ -59,319 +85,39 @@ from pipeline.store.tables import (
     UTCDateTime,
 )
 
-FRAMES = LABELS[1:]
-SCORE_COLUMNS = {
-    "relevant": "relevance",
-    "pro_city_inclusion": "pro_city_inclusion_score",
-    "sovereignty_framing": "sovereignty_framing_score",
-}
-SORTS = ("newest", "oldest", "relevance", "pro_city_inclusion", "sovereignty_framing", "rank")
-GROUPS = ("outlet", "language", "feed")
-SOURCES = ("model", "analyst")
-
-MAX_QUERY_CHARS = 500
-MAX_TERMS = 32
-MAX_PAGE = 500
 REVIEW_BAND = 0.05  # scores this close to each other are equally uncertain
 CONFIDENT_MARGIN = 0.35  # relevance this far under its threshold is a confident "no"
-# Snippet delimiters: private-use characters that never occur in news text, so the web
-# layer can split on them and escape everything else.
-# Diacritic folding for PostgreSQL search (SQLite's tokenizer does its own): the same
-# translate() pair as migration 0002 uses for the indexed column.
-FOLD_FROM = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžſơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳ"  # noqa: E501
-FOLD_TO = "aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzsouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooy"  # noqa: E501
-MARK_START = "\ue000"
-MARK_END = "\ue001"
 
-
-class SearchError(ValueError):
-    """The search could not be run (shown to analysts as 'invalid query', never a 500)."""
-
-
-# --------------------------------------------------------------------------- filters
-@dataclass(frozen=True)
-class ArchiveFilter:
-    """One view of the archive: the same object drives the list, API, export and trends.
-
-    Label filters (`relevant` and each frame) and `source` apply to effective labels.
-    `since` is inclusive and `until` exclusive, compared with the article's date: its
-    published time, or when it was fetched if the feed gave none (or one in the future).
-    """
-
-    q: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
-    feed_id: int | None = None
-    language: str | None = None
-    relevant: bool | None = None
-    pro_city_inclusion: bool | None = None
-    sovereignty_framing: bool | None = None
-    score_label: str = "relevant"
-    score_min: float | None = None
-    score_max: float | None = None
-    source: str | None = None  # model | analyst
-    story_id: int | None = None
-    sort: str = "newest"
-
-    def __post_init__(self) -> None:
-        if self.score_label not in LABELS:
-            raise ValueError(f"unknown label {self.score_label!r}")
-        if self.sort not in SORTS:
-            raise ValueError(f"unknown sort {self.sort!r}")
-        if self.source is not None and self.source not in SOURCES:
-            raise ValueError(f"unknown label source {self.source!r}")
-
-    def label_value(self, label: str) -> bool | None:
-        return getattr(self, label)  # type: ignore[no-any-return]
-
-    @property
-    def effective_sort(self) -> str:
-        """`rank` only means something with a search; without one, newest first."""
-        if self.sort == "rank" and not any(not t.negated for t in parse_search(self.q)):
-            return "newest"  # nothing to rank by (no search, or only exclusions)
-        return self.sort
-
-
-# --------------------------------------------------------------------------- search syntax
-@dataclass(frozen=True)
-class SearchTerm:
-    """One parsed search term: a word or phrase of plain words (letters and digits only)."""
-
-    words: tuple[str, ...]
-    negated: bool = False
-    prefix: bool = False  # `migra*`: the last word is a prefix
-    or_before: bool = False  # joined to the previous term with OR instead of AND
-
-
-_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_WORD = re.compile(r"[^\W_]+")
-
-
-def parse_search(q: str) -> tuple[SearchTerm, ...]:
-    """Parse analyst input with web-search conventions: words (all required), "exact
-    phrases", -excluded, `a OR b`, and `prefix*`. Anything else is punctuation and dropped.
-
-    Input is capped (MAX_QUERY_CHARS, MAX_TERMS) so a pasted essay cannot build a huge
-    query; an unbalanced quote is treated as a space, like search engines do.
-    """
-    q = (q or "")[:MAX_QUERY_CHARS]
-    if q.count('"') % 2:
-        cut = q.rfind('"')
-        q = q[:cut] + " " + q[cut + 1 :]
-    terms: list[SearchTerm] = []
-    pending_or = False
-    for match in _TOKEN.finditer(q):
-        dash, phrase, bare = match.groups()
-        prefix = False
-        if phrase is not None:
-            negated, raw = bool(dash), phrase
-        else:
-            if bare.upper() == "OR" and terms:
-                pending_or = True
-                continue
-            negated = bare.startswith("-") and len(bare) > 1
-            raw = bare[1:] if negated else bare
-            prefix = raw.endswith("*")
-        words = tuple(_WORD.findall(raw))
-        if not words:
-            continue
-        terms.append(
-            SearchTerm(
-                words=words,
-                negated=negated,
-                prefix=prefix,
-                or_before=pending_or and not negated and bool(terms) and not terms[-1].negated,
-            )
-        )
-        pending_or = False
-        if len(terms) >= MAX_TERMS:
-            break
-    return tuple(terms)
-
-
-def _fts5_phrase(term: SearchTerm) -> str:
-    text = " ".join(term.words).replace('"', '""')  # words hold no quotes; belt and braces
-    return f'"{text}"' + (" *" if term.prefix else "")
-
-
-def fts5_expressions(terms: Sequence[SearchTerm]) -> tuple[str | None, str | None]:
-    """(expression the article must match, expression it must not match) in FTS5 syntax.
-
-    FTS5's NOT is binary, so excluded terms are subtracted from the positive part; when
-    there is no positive part, the caller excludes the negative matches instead.
-    """
-    positive = ""
-    for term in (t for t in terms if not t.negated):
-        if not positive:
-            positive = _fts5_phrase(term)
-        else:
-            positive += (" OR " if term.or_before else " AND ") + _fts5_phrase(term)
-    negative = " OR ".join(_fts5_phrase(t) for t in terms if t.negated)
-    if positive and negative:
-        return f"({positive}) NOT ({negative})", None
-    return positive or None, negative or None
-
-
-def websearch_text(terms: Sequence[SearchTerm]) -> str:
-    """The parsed query written back in `websearch_to_tsquery` syntax (prefix terms excluded)."""
-    parts: list[str] = []
-    for term in terms:
-        if term.prefix:
-            continue
-        text = " ".join(term.words)
-        token = f'"{text}"' if len(term.words) > 1 else text
-        if term.negated:
-            token = "-" + token
-        if term.or_before and parts:
-            parts.append("or")
-        parts.append(token)
-    return " ".join(parts)
-
-
-def prefix_tsquery(terms: Sequence[SearchTerm]) -> str:
-    """`to_tsquery` text for prefix terms (websearch syntax has no prefix search).
-
-    Safe by construction: every lexeme is letters/digits only, quoted, and joined with
-    operators written here.
-    """
-    parts = []
-    for term in terms:
-        if not term.prefix:
-            continue
-        lexemes = [f"'{w}'" for w in term.words]
-        lexemes[-1] += ":*"
-        expr = " <-> ".join(lexemes)
-        parts.append(f"!({expr})" if term.negated else f"({expr})")
-    return " & ".join(parts)
-
-
-# --------------------------------------------------------------------------- records
-@dataclass(frozen=True)
-class Correction:
-    """An analyst's latest value for one label (from the UI or Slack)."""
-
-    value: bool
-    who: str
-    source: str
-    at: datetime | None
-
-
-@dataclass(frozen=True)
-class ArchiveRow:
-    """One article as the archive lists and exports it (no full text: lists stay light)."""
-
-    id: int
-    feed_id: int
-    feed_name: str
-    title: str
-    url: str
-    canonical_url: str
-    outlet: str
-    language: str | None
-    date: datetime
-    published_at: datetime | None
-    fetched_at: datetime
-    extraction_status: str
-    story_id: int | None
-    story_size: int
-    duplicate_of: int | None
-    model_version: str
-    classification_status: str
-    model: dict[str, bool]
-    scores: dict[str, float]
-    corrections: dict[str, Correction] = field(default_factory=dict)
-    evidence: dict[str, list[str]] = field(default_factory=dict)
-    snippet: str | None = None
-
-    def label(self, name: str) -> bool:
-        """What analysts see: a correction wins over the model."""
-        correction = self.corrections.get(name)
-        return correction.value if correction else self.model[name]
-
-    def is_corrected(self, name: str) -> bool:
-        return name in self.corrections
-
-    def source(self, name: str) -> str:
-        return "analyst" if name in self.corrections else "model"
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """A position in a sorted result: keyset (sort key + id) or, for rank order, an offset.
-
-    `index` is the 0-based position of the boundary row, only used to print "51–100 of N".
-    """
-
-    sort: str
-    direction: str  # after | before
-    key: str | float | None = None
-    id: int = 0
-    index: int = 0
-    offset: int | None = None
-
-    def encode(self) -> str:
-        payload = {"s": self.sort, "d": self.direction, "k": self.key, "i": self.id, "n": self.index}
-        if self.offset is not None:
-            payload["o"] = self.offset
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
-        """Parse a cursor from a URL; anything malformed is a ValueError (→ first page)."""
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            data = json.loads(raw)
-        except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-            raise ValueError("bad cursor") from error
-        if not isinstance(data, dict):
-            raise ValueError("bad cursor")
-        sort, direction, key = data.get("s"), data.get("d"), data.get("k")
-        ident, index, offset = data.get("i", 0), data.get("n", 0), data.get("o")
-        if sort not in SORTS or direction not in ("after", "before"):
-            raise ValueError("bad cursor")
-        if not isinstance(ident, int) or not isinstance(index, int) or index < 0:
-            raise ValueError("bad cursor")
-        if offset is not None and (not isinstance(offset, int) or offset < 0):
-            raise ValueError("bad cursor")
-        if key is not None and not isinstance(key, str | int | float):
-            raise ValueError("bad cursor")
-        if sort in ("newest", "oldest") and offset is None:
-            if not isinstance(key, str):
-                raise ValueError("bad cursor")
-            try:
-                datetime.fromisoformat(key)
-            except ValueError as error:
-                raise ValueError("bad cursor") from error
-        return cls(sort, direction, key, ident, index, offset)
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[ArchiveRow]
-    start: int  # 0-based index of the first row
-    next_cursor: str | None
-    prev_cursor: str | None
-
-
-@dataclass(frozen=True)
-class DailyCount:
-    """Articles of one day (UTC) and one group (outlet, language or feed)."""
-
-    day: date
-    group: str
-    total: int
-    relevant: int
-    pro_city_inclusion: int
-    sovereignty_framing: int
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    row: ArchiveRow
-    label: str  # the label whose score is closest to its threshold
-    distance: float
-    disputed: bool = False  # an analyst labelled a copy of this story differently from the model
+__all__ = [
+    "FOLD_FROM",
+    "FOLD_TO",
+    "FRAMES",
+    "GROUPS",
+    "LABELS",
+    "MARK_END",
+    "MARK_START",
+    "MAX_PAGE",
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
+    "SCORE_COLUMNS",
+    "SORTS",
+    "SOURCES",
+    "ArchiveFilter",
+    "ArchiveQueries",
+    "ArchiveRow",
+    "Correction",
+    "Cursor",
+    "DailyCount",
+    "Page",
+    "ReviewItem",
+    "SearchError",
+    "SearchTerm",
+    "fts5_expressions",
+    "parse_search",
+    "prefix_tsquery",
+    "websearch_text",
+    "week_start",
+]
 
 
 # --------------------------------------------------------------------------- the queries

@@ -13,7 +13,7 @@ SQLite tokenizer does (no stemming), so both backends find the same articles.
 
 Diacritics are folded on PostgreSQL too, without the `unaccent` extension (which needs
 privileges and is not IMMUTABLE): `translate()` maps accented Latin letters to their base
-letter, the same folding `pipeline.store.archive` applies to the query.
+letter, the same folding `pipeline.store.search_syntax` applies to the query.
 
 Two composite indexes serve the archive's "latest classification / latest correction per
 article" joins: (article_id, id) makes "newest row for this article" one index probe on
@@ -81,7 +81,7 @@ SQLITE_DOWN = [
 ]
 
 # Accented Latin letters (lower case) and their base letters; must stay equal to
-# pipeline.store.archive.FOLD_FROM / FOLD_TO (a test checks it).
+# pipeline.store.search_syntax.FOLD_FROM / FOLD_TO (a test checks it).
 FOLD_FROM = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžſơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳ"
 FOLD_TO = "aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzsouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooy"
 
