@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test demo bench lint format train eval install clean help
+.PHONY: run test demo bench bench-scale lint format train eval install clean help
 
 help:
 	@echo "make run    - poll feeds on schedule and send alerts (Ctrl-C stops)"
@@ -15,7 +15,8 @@ help:
 	@echo "make bench  - end-to-end articles/second vs raw extraction rate"
 	@echo "make train  - retrain the classifier from classifiers/data"
 	@echo "make eval   - evaluate the model and the keyword baseline"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and the import layers (lint-imports)"
+	@echo "make bench-scale - Celery runner: articles/s with 1, 2 and 4 worker processes"
 
 install: $(STAMP)
 
@@ -29,10 +30,14 @@ run: $(STAMP)
 	$(BIN)/compactwatch run
 
 test: $(STAMP)
+	@.ci/chromium
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
 	$(BIN)/compactwatch demo
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m pipeline.celery_runner.bench
 
 bench: $(STAMP)
 	$(BIN)/python -m pipeline.bench
@@ -46,6 +51,7 @@ eval: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -38,6 +38,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from pipeline.errors import ConfigError
 from pipeline.records import StoredArticle
+from pipeline.shifts import StoredFinding
 from pipeline.store import Store
 from pipeline.store.digest_queries import (
     FeedProblem,
@@ -48,6 +49,7 @@ from pipeline.store.digest_queries import (
     outlets_covering_before,
     relevant_articles,
 )
+from pipeline.store.shift_queries import findings_between
 
 FRAMES = ("pro_city_inclusion", "sovereignty_framing")
 FRAME_NAMES = {"pro_city_inclusion": "pro-city inclusion", "sovereignty_framing": "sovereignty framing"}
@@ -280,6 +282,7 @@ class Digest:
     feeds_failing: int = 0  # enabled feeds unreachable during the period
     undated_stories: int = 0  # stories placed on the day found: no usable publication date
     earlier_stories: int = 0  # found this period but published before it: not in the chart
+    shift_findings: tuple[StoredFinding, ...] = ()  # shift alerts that fired in the period (issue 14)
 
     @property
     def feeds_reachable(self) -> int:
@@ -413,6 +416,7 @@ def build_digest(
         feeds_failing=sum(1 for p in problems if p.kind == "failing"),
         undated_stories=undated,
         earlier_stories=earlier,
+        shift_findings=tuple(findings_between(store, start, end)),
     )
 
 
@@ -501,7 +505,7 @@ def _story_item(members: Sequence[StoredArticle], key: str, tz: ZoneInfo) -> Sto
     outlets = {a.outlet or a.feed_name for a in members}
     return StoryItem(
         title=clean_line(best.title) or "(untitled)",
-        url=safe_url(best.url) or safe_url(best.canonical_url),
+        url=None if best.link_refused else (safe_url(best.url) or safe_url(best.canonical_url)),
         outlet=clean_line(best.outlet or best.feed_name, 80),
         outlets=len(outlets),
         articles=len(members),
@@ -689,6 +693,14 @@ def _context(digest: Digest, *, chart_src: str | None, unsubscribe: str | None) 
                 "arrow": "" if not f.change_points else ("▲" if f.change_points > 0 else "▼"),
             }
             for f in digest.frames
+        ],
+        "shift_findings": [
+            {
+                "when": _day(f.started_at.astimezone(tz).date()),
+                "headline": clean_line(f.finding.headline, 200),
+                "ended": _day(f.ended_at.astimezone(tz).date()) if f.ended_at else None,
+            }
+            for f in digest.shift_findings
         ],
         "daily": [
             {

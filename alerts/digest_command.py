@@ -31,8 +31,8 @@ from alerts.digest import (
     render_html,
     zone,
 )
+from alerts.digest_period import scheduled_period
 from alerts.mailer import MailerError, SmtpConfig, send_messages
-from alerts.schedule import scheduled_period
 from pipeline.errors import CompactwatchError, ConfigError
 from pipeline.records import StoredArticle
 from pipeline.settings import Settings, load_settings

@@ -1,30 +1,31 @@
 """Slack interactivity: the feedback buttons on alerts, at POST /slack/actions.
 
-Every request is verified before anything is read from it: HMAC-SHA256 of
-`v0:{timestamp}:{raw body}` with the signing secret, timestamps more than five minutes
-off refused, constant-time comparison. A click records an analyst label (who, when, model
-version, alert) and is acknowledged at once; the alert message is updated afterwards, in
-the background, so Slack's three-second limit is never at risk. Buttons *set* a value,
-and each click carries Slack's action timestamp, so a double click or a Slack retry of
-the same request records nothing new.
+Every request is verified before anything is read from it, by slack-sdk's own
+`SignatureVerifier`: HMAC-SHA256 of `v0:{timestamp}:{raw body}` with the signing secret,
+timestamps more than five minutes off refused, constant-time comparison. A signed request
+whose payload is not the JSON object Slack sends is answered 400 and stores nothing. A
+click records an analyst label (who, when, model version, alert) and is acknowledged at
+once; the alert message is updated afterwards, in the background, so Slack's three-second
+limit is never at risk. Buttons *set* a value, and each click carries Slack's action
+timestamp, so a double click or a Slack retry of the same request records nothing new.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
+from slack_sdk.signature import Clock, SignatureVerifier
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alerts.slack import alert_blocks, alert_text, call_slack
+from alerts.slack import DEFAULT_STYLE, AlertStyle, alert_blocks, alert_text, call_slack
 from pipeline.store import Store
 
 log = logging.getLogger("compactwatch")
@@ -35,24 +36,34 @@ LABELS = ("relevant", "pro_city_inclusion", "sovereignty_framing")
 def verify_slack_signature(
     secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float | None = None
 ) -> bool:
-    """True only for a fresh request signed with `secret`."""
+    """True only for a fresh request signed with `secret` (slack-sdk's SignatureVerifier)."""
     if not secret or not timestamp or not signature:
         return False
     try:
-        sent_at = int(timestamp)
+        int(timestamp)
     except ValueError:
         return False
-    if abs((now or time.time()) - sent_at) > MAX_SKEW_SECONDS:
-        return False
-    base = b"v0:" + timestamp.encode() + b":" + body
-    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return SignatureVerifier(secret, clock=_FixedClock(now)).is_valid(body, timestamp, signature)
+
+
+class _FixedClock(Clock):
+    """The verifier's clock: real time, or a given instant (tests)."""
+
+    def __init__(self, now: float | None) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now if self._now is not None else time.time()
 
 
 def slack_actions_route(
-    store: Store, signing_secret: str | None, client_factory: Callable[[], object] | None
+    store: Store,
+    signing_secret: str | None,
+    client_factory: Callable[[], object] | None,
+    style: Callable[[str], AlertStyle] | None = None,
 ) -> Route:
-    """The Starlette route for Slack's interactivity requests."""
+    """The Starlette route for Slack's interactivity requests. `style` (channel → how its
+    alerts look) keeps a refreshed alert looking like the one that was posted."""
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()
@@ -63,19 +74,35 @@ def slack_actions_route(
             body,
         ):
             return JSONResponse({"error": "invalid signature"}, status_code=401)
-        try:
-            payload = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
-        except (KeyError, IndexError, ValueError, UnicodeDecodeError):
-            return JSONResponse({"error": "no payload"}, status_code=400)
+        payload = _payload(body)
+        if payload is None:
+            return JSONResponse({"error": "malformed payload"}, status_code=400)
         if payload.get("type") != "block_actions":
             return Response(status_code=200)
         recorded = record_actions(store, payload)
         task = None
         if recorded and client_factory is not None:
-            task = BackgroundTask(_refresh_message, store, client_factory, payload, recorded)
+            task = BackgroundTask(_refresh_message, store, client_factory, payload, recorded, style)
         return Response(status_code=200, background=task)
 
     return Route("/slack/actions", endpoint, methods=["POST"])
+
+
+def _payload(body: bytes) -> dict[str, Any] | None:
+    """Slack's `payload` form field as a JSON object with well-formed parts, else None
+    (a signed but malformed request is refused, never half-processed)."""
+    try:
+        payload = json.loads(parse_qs(body.decode("utf-8"), max_num_fields=20)["payload"][0])
+    except (KeyError, IndexError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    shapes = {"user": dict, "channel": dict, "container": dict, "message": dict, "actions": list}
+    if any(key in payload and not isinstance(payload[key], shape) for key, shape in shapes.items()):
+        return None
+    if not all(isinstance(action, dict) for action in payload.get("actions") or []):
+        return None
+    return payload
 
 
 def record_actions(store: Store, payload: dict) -> list[tuple[int, int]]:  # type: ignore[type-arg]
@@ -103,8 +130,12 @@ def record_actions(store: Store, payload: dict) -> list[tuple[int, int]]:  # typ
 
 
 def _refresh_message(
-    store: Store, client_factory: Callable[[], object], payload: dict, changed: list[tuple[int, int]]
-) -> None:  # type: ignore[type-arg]
+    store: Store,
+    client_factory: Callable[[], object],
+    payload: dict,  # type: ignore[type-arg]
+    changed: list[tuple[int, int]],
+    style: Callable[[str], AlertStyle] | None = None,
+) -> None:
     """Show the correction on the alert itself (best effort; the label is already saved)."""
     channel = (payload.get("channel") or {}).get("id")
     ts = (payload.get("container") or {}).get("message_ts") or (payload.get("message") or {}).get("ts")
@@ -122,5 +153,10 @@ def _refresh_message(
             channel=channel,
             ts=ts,
             text=alert_text(article),
-            blocks=alert_blocks(article, also_in=also, alert_id=alert_id),
+            blocks=alert_blocks(
+                article,
+                also_in=also,
+                alert_id=alert_id,
+                style=style(store.alert_channel(alert_id) or "") if style else DEFAULT_STYLE,
+            ),
         )

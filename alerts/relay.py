@@ -25,16 +25,22 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from alerts.routing import BurstPolicy
+from alerts.shift_relay import SHIFT_KINDS, post_shift
 from alerts.slack import (
+    DEFAULT_STYLE,
+    AlertStyle,
     SendOutcome,
     alert_blocks,
     alert_text,
     burst_blocks,
     call_slack,
+    escape_mrkdwn,
     frame_reply_text,
     ops_blocks,
+    unescape_mrkdwn,
 )
 from pipeline.records import AlertMessage
+from pipeline.sanitize import SafeConsole, escape_terminal
 from pipeline.store import Store
 
 
@@ -91,39 +97,60 @@ class ConsoleSender:
     """With no Slack token: print alerts; they stay in the database as `console`."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console()
+        self.console = console or SafeConsole()
 
     def post(
         self, message: AlertMessage, *, text: str, blocks: list[dict], thread_ts: str | None = None
     ) -> SendOutcome:  # type: ignore[type-arg]
         label = "ALERT" if message.kind == "article" else message.kind.replace("_", " ").upper()
-        self.console.print(f"[bold green]{label}[/] [dim]{message.channel}[/] ", end="")
-        self.console.print(text, markup=False, highlight=False)
+        self.console.print(f"[bold green]{label}[/] ", end="")
+        # Everything after the label came from feeds or config: no markup, and control
+        # characters shown as visible escapes (escape_terminal), never sent to the terminal.
+        self.console.print(f"{escape_terminal(message.channel)} ", style="dim", end="", markup=False)
+        self.console.print(_plain(text), markup=False, highlight=False)
         article = message.article
         if article is not None and message.kind == "article":
-            self.console.print(f"  {article.url}", markup=False, highlight=False)
+            self.console.print(f"  {escape_terminal(article.url)}", markup=False, highlight=False)
             for frame, quotes in article.evidence.items():
                 if quotes:
-                    self.console.print(f"  {frame}: {quotes[0][:200]}", markup=False, highlight=False)
+                    quote = escape_terminal(quotes[0][:200])
+                    self.console.print(f"  {frame}: {quote}", markup=False, highlight=False)
         return SendOutcome("console")
 
     def edit(self, channel_id: str, ts: str, *, text: str, blocks: list[dict]) -> SendOutcome:  # type: ignore[type-arg]
-        self.console.print(f"[bold]UPDATE[/] {text}", highlight=False)
+        self.console.print("[bold]UPDATE[/] ", end="")
+        self.console.print(_plain(text), markup=False, highlight=False)
         return SendOutcome("console")
 
     def find_sent(self, message: AlertMessage) -> SendOutcome | None:
         return None
 
 
+def _plain(text: str) -> str:
+    """A message's text for the terminal: Slack escaping undone, then terminal-escaped."""
+    return escape_terminal(unescape_mrkdwn(text))
+
+
 @dataclass(frozen=True)
 class RelayReport:
-    sent: int = 0
+    sent: int = 0  # posted one by one (or printed, without a Slack token)
     rescheduled: int = 0
     failed: int = 0
     unknown: int = 0
-    reconciled: int = 0
-    summarised: int = 0
+    reconciled: int = 0  # an earlier post with an unknown outcome was found in the channel
+    summarised: int = 0  # delivered inside a burst summary message
     updated: int = 0
+    claimed: int = 0  # due messages this pass took from the outbox
+
+    @property
+    def delivered(self) -> int:
+        """Alerts that reached their channel: individually, in a burst summary, or confirmed
+        from channel history. This is what "alerts sent" means to a user."""
+        return self.sent + self.summarised + self.reconciled
+
+    def __add__(self, other: RelayReport) -> RelayReport:
+        fields = RelayReport.__dataclass_fields__
+        return RelayReport(**{name: getattr(self, name) + getattr(other, name) for name in fields})
 
 
 class _Pass:
@@ -139,9 +166,10 @@ class _Pass:
     ) -> None:
         self.store, self.sender = store, sender
         self.channel_interval, self.sleep, self.max_attempts = channel_interval, sleep, max_attempts
-        self.last_post: dict[str, float] = {}
+        self.last_post: dict[str, float] = {}  # replaced by the caller's to pace across passes
         self.blocked: set[str] = set()
         self.counts = dict.fromkeys(RelayReport.__dataclass_fields__, 0)
+        self.style: Callable[[str], AlertStyle] = lambda _channel: DEFAULT_STYLE
 
     def pace(self, channel: str) -> None:
         wait = self.channel_interval - (time.monotonic() - self.last_post.get(channel, -1e9))
@@ -186,9 +214,20 @@ def relay_alerts(
     channel_interval: float = 1.0,
     burst: BurstPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    style: Callable[[str], AlertStyle] | None = None,
+    last_post: dict[str, float] | None = None,
 ) -> RelayReport:
-    """One relay pass: reconcile unknown outcomes, then send due messages in order."""
+    """One relay pass: reconcile unknown outcomes, then send due messages in order.
+
+    `style` says, per channel, how alerts look (scores for analysts' channels, the archive
+    link); by default comms-friendly alerts without scores. `last_post` (channel -> monotonic
+    time of its last post) carries Slack's per-channel pacing from one pass to the next."""
     state = _Pass(store, sender, channel_interval, sleep, max_attempts)
+    if last_post is not None:
+        state.last_post = last_post
+    if style is not None:
+        state.style = style
+    style_of = state.style
     store.expire_leases()
     for message in store.unknown_alerts(limit):
         found = sender.find_sent(message)
@@ -200,7 +239,8 @@ def relay_alerts(
         elif found.kind == "retry":
             store.requeue_alert(message.alert_id, "re-sent: earlier attempt not in channel history")
 
-    claimed = store.claim_alerts(limit=limit)
+    claimed = oldest_stories_first(store.claim_alerts(limit=limit))
+    state.counts["claimed"] = len(claimed)
     bursting = _bursting_channels(store, claimed, burst)
     summarised: set[int] = set()
     for channel, messages in bursting.items():
@@ -235,16 +275,41 @@ def relay_alerts(
                 sender.post(
                     message,
                     text=alert_text(message.article),
-                    blocks=alert_blocks(message.article, alert_id=message.alert_id),
+                    blocks=alert_blocks(
+                        message.article, alert_id=message.alert_id, style=style_of(message.channel)
+                    ),
                 ),
             )
         elif message.kind in ("story_update", "frame_reply"):
             _follow_up(state, message)
+        elif message.kind in SHIFT_KINDS:  # shift findings, "ended" notes, daily briefs
+            post_shift(state, message)
         else:  # feed_warning / feed_recovered
             state.pace(message.channel)
             text = str(message.payload.get("text", ""))
-            state.record(message, sender.post(message, text=text, blocks=ops_blocks(text)))
+            state.record(message, sender.post(message, text=escape_mrkdwn(text), blocks=ops_blocks(text)))
     return RelayReport(**state.counts)
+
+
+def oldest_stories_first(claimed: list[AlertMessage]) -> list[AlertMessage]:
+    """Story alerts in the order their articles appeared (published, else found), so a
+    channel reads chronologically even when a cycle found them in another order. Other
+    messages (edits, replies, ops notes) keep their places in the queue."""
+    slots = [i for i, m in enumerate(claimed) if m.kind == "article" and m.article is not None]
+
+    def appeared(message: AlertMessage) -> tuple[datetime, int]:
+        article = message.article
+        assert article is not None
+        when = article.published_at or article.fetched_at
+        if when > article.fetched_at:  # a date in the future is not believed
+            when = article.fetched_at
+        return when, message.alert_id
+
+    ordered = sorted((claimed[i] for i in slots), key=appeared)
+    result = list(claimed)
+    for slot, message in zip(slots, ordered, strict=True):
+        result[slot] = message
+    return result
 
 
 def _bursting_channels(
@@ -284,7 +349,12 @@ def _follow_up(state: _Pass, message: AlertMessage) -> None:
     if message.kind == "story_update":
         outlets = state.store.story_outlets(message.story_id or 0)
         also = [o for o in outlets if o != (first.outlet or first.feed_name)]
-        blocks = alert_blocks(first, also_in=also, alert_id=int(parent["id"]))  # type: ignore[arg-type]
+        blocks = alert_blocks(
+            first,
+            also_in=also,
+            alert_id=int(parent["id"]),  # type: ignore[arg-type]
+            style=state.style(message.channel),
+        )
         outcome = state.sender.edit(
             str(parent["channel_id"]), str(parent["ts"]), text=alert_text(first), blocks=blocks
         )

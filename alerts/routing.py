@@ -19,6 +19,9 @@ Routes live in a YAML file beside feeds.yaml (COMPACTWATCH_ROUTES, default alert
           keywords: [mayor, municipal]      # in title or text, case-insensitive
           quiet_hours: {start: "22:00", end: "07:00", timezone: Europe/Brussels}
           digest_only: false                # true: never posted, only in the digest
+          show_scores: false                # true: scores and model version in alerts (analysts)
+          shift_alerts: true                # shift findings too (see alerts/shift_config.py)
+          daily_brief: false                # yesterday in one message, at shifts.brief_time
 
 Every filter that is given must pass; lists inside one filter are any-of (except
 frames_all). A relevant article may match several routes; it is posted once per channel.
@@ -37,6 +40,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from alerts.shift_config import ShiftConfig, ShiftRouteOptions, load_shifts_section, route_shift_options
+from alerts.slack import AlertStyle
 from pipeline.errors import ConfigError
 from pipeline.records import AlertTarget, Classification, FeedConfig, StoredArticle
 
@@ -53,8 +58,11 @@ ROUTE_KEYS = {
     "keywords",
     "quiet_hours",
     "digest_only",
+    "show_scores",
+    "shift_alerts",
+    "daily_brief",
 }
-TOP_KEYS = {"ops_channel", "burst", "routes", "feed_failing_hours", "feed_silent_factor"}
+TOP_KEYS = {"ops_channel", "burst", "routes", "feed_failing_hours", "feed_silent_factor", "shifts"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,9 @@ class Route:
     keywords: tuple[str, ...] = ()
     quiet_hours: QuietHours | None = None
     digest_only: bool = False
+    show_scores: bool = False
+    shifts: ShiftRouteOptions = field(default_factory=ShiftRouteOptions)  # shift_alerts (issue 14)
+    daily_brief: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class AlertsConfig:
     burst: BurstPolicy = field(default_factory=BurstPolicy)
     feed_failing_hours: float = 6.0
     feed_silent_factor: float = 12.0
+    shifts: ShiftConfig = field(default_factory=ShiftConfig)
 
 
 @dataclass(frozen=True)
@@ -218,6 +230,18 @@ def alert_targets(
     return targets
 
 
+def alert_styles(config: AlertsConfig, archive_url: str | None) -> Callable[[str], AlertStyle]:
+    """Channel → how its alerts look: scores shown when any route posting there asks for
+    them (a channel shared by comms people and analysts gets the analysts' view)."""
+    scored = {route.channel for route in config.routes if route.show_scores}
+    plain, with_scores = AlertStyle(False, archive_url), AlertStyle(True, archive_url)
+
+    def style(channel: str) -> AlertStyle:
+        return with_scores if channel in scored else plain
+
+    return style
+
+
 # ---------------------------------------------------------------------------- loading
 def load_alerts_config(path: Path, default_channel: str) -> AlertsConfig:
     """Read and validate the routes file; a missing file means the single default route."""
@@ -270,6 +294,7 @@ def load_alerts_config(path: Path, default_channel: str) -> AlertsConfig:
         burst=burst,
         feed_failing_hours=_positive_number(label, section, "feed_failing_hours", 6.0),
         feed_silent_factor=_positive_number(label, section, "feed_silent_factor", 12.0),
+        shifts=load_shifts_section(label, section["shifts"][1] if "shifts" in section else None),
     )
 
 
@@ -315,6 +340,15 @@ def _route(label: str, node: yaml.Node) -> Route:
         or not 0 <= min_relevance <= 1
     ):
         raise ConfigError(f"{label}:{line}: route {name!r}: min_relevance must be a number from 0 to 1")
+    shifts = ShiftRouteOptions()
+    if "shift_alerts" in values:
+        shifts = route_shift_options(label, name, *values["shift_alerts"])
+    show_scores, scores_line = values.get("show_scores", (False, 0))
+    if not isinstance(show_scores, bool):
+        raise ConfigError(f"{label}:{scores_line}: route {name!r}: show_scores must be true or false")
+    daily_brief, brief_line = values.get("daily_brief", (False, 0))
+    if not isinstance(daily_brief, bool):
+        raise ConfigError(f"{label}:{brief_line}: route {name!r}: daily_brief must be true or false")
     quiet = None
     if "quiet_hours" in values:
         quiet = _quiet_hours(label, name, *values["quiet_hours"])
@@ -330,6 +364,9 @@ def _route(label: str, node: yaml.Node) -> Route:
         keywords=strings("keywords"),
         quiet_hours=quiet,
         digest_only=digest_only,
+        show_scores=show_scores,
+        shifts=shifts,
+        daily_brief=daily_brief,
     )
 
 

@@ -1,4 +1,5 @@
-"""Jobs `compactwatch run` adds to its scheduler beyond polling and the relay: the weekly digest.
+"""Jobs `compactwatch run` adds to its scheduler beyond polling and the relay: the weekly digest
+(and, from alerts/shift_cycle.py, the shift detectors and the daily brief).
 
 The digest runs on a cron trigger built from COMPACTWATCH_DIGEST_DAY / _DIGEST_TIME /
 _TIMEZONE. The job store is in memory, so APScheduler alone would forget a 08:00 run
@@ -16,7 +17,6 @@ late run (after midnight, even) sends the same week the on-time run would have.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -24,8 +24,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from alerts.digest import Period, zone
-from pipeline.errors import ConfigError
+from alerts.digest_period import digest_trigger, latest_fire_time, scheduled_period
+from alerts.shift_cycle import add_shift_jobs
 
 if TYPE_CHECKING:
     from pipeline.runtime import Runtime
@@ -35,40 +35,8 @@ log = logging.getLogger("compactwatch")
 MISFIRE_GRACE = timedelta(hours=6)  # a scheduler down at 08:00 still sends until 14:00
 RETRY_EVERY = timedelta(minutes=30)  # SMTP down: failed recipients are retried ...
 RETRY_FOR = timedelta(hours=12)  # ... for this long after the scheduled time
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 JOB_ID = "digest:weekly"
 RETRY_JOB_ID = "digest:retry"
-
-
-def digest_trigger(day: str, at: str, timezone: str) -> CronTrigger:
-    """The weekly cron trigger; a bad day or time is a one-line ConfigError."""
-    weekday = day.strip().lower()[:3]
-    if weekday not in DAYS:
-        raise ConfigError(f"setting COMPACTWATCH_DIGEST_DAY: {day!r} is not a weekday (mon..sun)")
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", at)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ConfigError(f"setting COMPACTWATCH_DIGEST_TIME: {at!r} is not a time like 08:00")
-    return CronTrigger(day_of_week=weekday, hour=int(match[1]), minute=int(match[2]), timezone=zone(timezone))
-
-
-def latest_fire_time(trigger: CronTrigger, now: datetime, within: timedelta) -> datetime | None:
-    """The most recent scheduled time in (now - within, now], if any."""
-    latest = None
-    fire = trigger.get_next_fire_time(None, now - within)
-    while fire is not None and fire <= now:
-        latest = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-    return latest
-
-
-def scheduled_period(day: str, at: str, timezone: str, now: datetime | None = None) -> Period:
-    """The period the latest scheduled send (at or before `now`) covers: what the weekly job
-    sends and what `digest --preview` shows, so a preview on a Wednesday shows the digest
-    readers got on Monday, not a Wednesday-to-Tuesday week nobody receives."""
-    now = now or datetime.now(UTC)
-    trigger = digest_trigger(day, at, timezone)
-    scheduled = latest_fire_time(trigger, now, timedelta(days=8)) or now
-    return Period.last_days(zone(timezone), scheduled)
 
 
 class WeeklyDigestJob:
@@ -144,3 +112,4 @@ def add_scheduled_jobs(scheduler: BaseScheduler, runtime: Runtime, web: bool = F
             count,
             "" if count == 1 else "s",
         )
+    add_shift_jobs(scheduler, runtime)  # shift detectors after cycles, and the daily brief (issue 14)

@@ -11,6 +11,7 @@ import re
 import socket
 import urllib.error
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.client import RemoteDisconnected
 from typing import Any
 
@@ -44,6 +45,22 @@ PERMANENT_ERRORS = frozenset(
         "team_access_not_granted",
     }
 )
+@dataclass(frozen=True)
+class AlertStyle:
+    """How a channel wants its alerts. Comms people read headlines, frames and quotes; raw
+    scores and the model version are for analysts, so a route opts in with `show_scores`.
+    With `archive_url` set, each alert links to the article's page in the archive."""
+
+    show_scores: bool = False
+    archive_url: str | None = None
+
+    def article_link(self, article_id: int) -> str | None:
+        base = safe_link(self.archive_url or "")
+        return f"{base.rstrip('/')}/articles/{int(article_id)}" if base else None
+
+
+DEFAULT_STYLE = AlertStyle()
+
 FRAME_LABELS = {
     "pro_city_inclusion": "Pro-city inclusion",
     "sovereignty_framing": "Sovereignty framing",
@@ -51,8 +68,62 @@ FRAME_LABELS = {
 
 
 def escape_mrkdwn(text: str) -> str:
-    """Escape Slack's three control characters; nothing else may be entity-encoded."""
+    """Escape Slack's three control characters; nothing else may be entity-encoded.
+
+    THE escaping function for everything sent to Slack: every builder here applies it to
+    each untrusted field, and `call_slack` applies it once more, as a safety net, to the
+    top-level `text` and to any `<...>` token in mrkdwn blocks that we did not build."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape_mrkdwn(text: str) -> str:
+    """The reverse of `escape_mrkdwn` (for the console, which shows the plain text)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# A `<...>` token Slack would act on. Ours are only http(s) links (built from safe_link with
+# an escaped label) and `<!date^...>`; mentions (`<!channel>`, `<!here>`, `<@U123>`,
+# `<#C1>`, `<!subteam^...>`) never come from us, so any such token is neutralised.
+_TOKEN = re.compile(r"<([^<>]*)>")
+_OUR_TOKEN = re.compile(r"^(?:https?://[^\s|<>]+(?:\|[^<>]*)?|!date\^[^<>]*)$", re.IGNORECASE)
+
+
+def neutralise_tokens(mrkdwn: str) -> str:
+    """Escape (with `escape_mrkdwn`) every `<...>` token that is not one of ours."""
+    return _TOKEN.sub(
+        lambda m: m.group(0) if _OUR_TOKEN.match(m.group(1)) else escape_mrkdwn(m.group(0)), mrkdwn
+    )
+
+
+def _guard_blocks(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_guard_blocks(item) for item in value]
+    if isinstance(value, dict):
+        guarded = {key: _guard_blocks(item) for key, item in value.items()}
+        if guarded.get("type") == "mrkdwn" and isinstance(guarded.get("text"), str):
+            guarded["text"] = neutralise_tokens(guarded["text"])
+        return guarded
+    return value
+
+
+def guard_message(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The last step before any Web API call: top-level `text` (notifications, the channel
+    list, screen readers) escaped idempotently, blocks and attachments cleared of tokens we
+    did not build. Builders escape already; this makes a missed field harmless."""
+    guarded = dict(kwargs)
+    if isinstance(guarded.get("text"), str):
+        guarded["text"] = escape_mrkdwn(unescape_mrkdwn(guarded["text"]))
+    for key in ("blocks", "attachments"):
+        if guarded.get(key) is not None:
+            guarded[key] = _guard_blocks(guarded[key])
+    for attachment in guarded.get("attachments") or []:
+        if isinstance(attachment, dict):
+            for field in ("fallback", "pretext", "title", "footer"):
+                if isinstance(attachment.get(field), str):
+                    attachment[field] = escape_mrkdwn(unescape_mrkdwn(attachment[field]))
+            if isinstance(attachment.get("text"), str):
+                attachment["text"] = neutralise_tokens(attachment["text"])
+    return guarded
 
 
 def safe_link(url: str) -> str | None:
@@ -84,18 +155,28 @@ def alert_text(article: StoredArticle) -> str:
     """Plain-text notification fallback (also what the console shows)."""
     frames = [name for key, name in FRAME_LABELS.items() if article.label(key)]
     framing = f" [{', '.join(frames)}]" if frames else ""
-    return _clip(f"Relevant coverage: {article.title} ({article.outlet}){framing}", FALLBACK_LIMIT)
+    title = escape_mrkdwn(article.title or "(untitled)")
+    outlet = escape_mrkdwn(article.outlet or article.feed_name)
+    return _clip(f"Relevant coverage: {title} ({outlet}){framing}", FALLBACK_LIMIT)
 
 
 def alert_blocks(
-    article: StoredArticle, *, also_in: list[str] | None = None, alert_id: int | None = None
+    article: StoredArticle,
+    *,
+    also_in: list[str] | None = None,
+    alert_id: int | None = None,
+    style: AlertStyle = DEFAULT_STYLE,
 ) -> list[dict[str, Any]]:
-    """Block Kit for one alert: linked headline, outlet and date, scores, frames, evidence,
-    "also in" outlets for syndicated copies, and feedback buttons."""
+    """Block Kit for one alert: linked headline, outlet and the reader's local time, frames,
+    evidence, "also in" outlets for syndicated copies, a link to the archive, feedback
+    buttons; scores and the model version only for channels whose route asks for them."""
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": _clip(_headline(article), SECTION_LIMIT)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(_meta(article), SECTION_LIMIT)}]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _badges(article)}},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": _clip(_meta(article, style), SECTION_LIMIT)}],
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": _badges(article, style)}},
     ]
     for key, name in FRAME_LABELS.items():
         quotes = article.evidence.get(key) or []
@@ -121,16 +202,24 @@ def alert_blocks(
                 "elements": [{"type": "mrkdwn", "text": f":pencil2: corrected by an analyst: {fixed}"}],
             }
         )
+    archive_link = style.article_link(article.id)
     if alert_id is not None:
-        blocks.append(feedback_actions(article, alert_id))
-    footer = escape_mrkdwn(f"compactwatch · model {article.model_version}")
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
+        blocks.append(feedback_actions(article, alert_id, archive_link))
+    elif archive_link:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{archive_link}|Open in archive>"}]}
+        )
+    footer = "compactwatch" + (f" · model {article.model_version}" if style.show_scores else "")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(footer)}]})
     return blocks[:50]
 
 
-def feedback_actions(article: StoredArticle, alert_id: int) -> dict[str, Any]:
+def feedback_actions(
+    article: StoredArticle, alert_id: int, archive_link: str | None = None
+) -> dict[str, Any]:
     """Buttons that SET a label to a value (never flip it), so a double click or a Slack
-    retry records nothing new; after a correction the message shows the next choice."""
+    retry records nothing new; after a correction the message shows the next choice. An
+    "Open in archive" link button comes first when the archive's address is known."""
 
     def button(text: str, label: str, value: bool, style: str | None = None) -> dict[str, Any]:
         element: dict[str, Any] = {
@@ -144,10 +233,21 @@ def feedback_actions(article: StoredArticle, alert_id: int) -> dict[str, Any]:
         return element
 
     city, sovereignty = article.label("pro_city_inclusion"), article.label("sovereignty_framing")
+    opening: list[dict[str, Any]] = []
+    if archive_link:
+        opening.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Open in archive", "emoji": True},
+                "action_id": "cw:open",
+                "url": archive_link,
+            }
+        )
     return {
         "type": "actions",
         "block_id": f"cw_feedback_{alert_id}",
         "elements": [
+            *opening,
             button("Relevant ✓", "relevant", True, "primary"),
             button("Not relevant", "relevant", False, "danger"),
             button("Not pro-city" if city else "Pro-city inclusion", "pro_city_inclusion", not city),
@@ -162,29 +262,37 @@ def feedback_actions(article: StoredArticle, alert_id: int) -> dict[str, Any]:
 
 def _headline(article: StoredArticle) -> str:
     title = escape_mrkdwn(_clip(article.title or "(untitled)", HEADER_LIMIT * 2))
-    link = safe_link(article.url)
+    link = None if article.link_refused else safe_link(article.url)
     return f"*<{link}|{title}>*" if link else f"*{title}*"
 
 
-def _meta(article: StoredArticle) -> str:
+def slack_date(when: datetime) -> str:
+    """A time each reader sees in their own time zone (Slack's date token), with a UTC
+    fallback for clients that cannot render it (notifications, old apps)."""
+    moment = when if when.tzinfo else when.replace(tzinfo=UTC)
+    fallback = moment.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def _meta(article: StoredArticle, style: AlertStyle = DEFAULT_STYLE) -> str:
     when = article.published_at or article.fetched_at
     return " · ".join(
         part
         for part in (
             escape_mrkdwn(article.outlet or article.feed_name),
-            when.strftime("%d %b %Y %H:%M UTC") if when else "",
-            f"relevance {article.relevance:.2f}",
+            slack_date(when) if when else "",
+            f"relevance {article.relevance:.2f}" if style.show_scores else "",
         )
         if part
     )
 
 
-def _badges(article: StoredArticle) -> str:
+def _badges(article: StoredArticle, style: AlertStyle = DEFAULT_STYLE) -> str:
     badges = []
     for key, name in FRAME_LABELS.items():
-        score = getattr(article, f"{key}_score")
         mark = ":large_green_circle:" if article.label(key) else ":white_circle:"
-        badges.append(f"{mark} {name} {score:.2f}")
+        score = f" {getattr(article, f'{key}_score'):.2f}" if style.show_scores else ""
+        badges.append(f"{mark} {name}{score}")
     return "   ".join(badges)
 
 
@@ -251,7 +359,7 @@ def make_client(token: str, base_url: str, timeout: int = 15) -> WebClient:
 def call_slack(method: Any, **kwargs: Any) -> SendOutcome:
     """Run one Web API call and map every failure mode to a SendOutcome."""
     try:
-        response = method(**kwargs)
+        response = method(**guard_message(kwargs))
     except SlackApiError as error:
         status = error.response.status_code
         code = str(error.response.get("error", "") or f"HTTP {status}")

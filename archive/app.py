@@ -49,13 +49,16 @@ from archive.auth import (
     Accounts,
     AdaptiveSessionMiddleware,
     Identity,
-    LoginLimiter,
+    LoginGuard,
+    SessionRecords,
     client_key,
     csrf_ok,
     csrf_token,
     current_identity,
+    end_session,
     safe_next,
     start_session,
+    trusted_proxies,
 )
 from archive.filters import (
     LABEL_NAMES,
@@ -71,6 +74,7 @@ from archive.filters import (
     url,
 )
 from pipeline.errors import StoreError
+from pipeline.sanitize import escape_terminal
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.archive import (
@@ -80,6 +84,7 @@ from pipeline.store.archive import (
     Cursor,
     SearchError,
 )
+from pipeline.store.shift_queries import findings_between
 
 log = logging.getLogger("compactwatch.archive")
 HERE = Path(__file__).resolve().parent
@@ -219,7 +224,7 @@ def _login_required(handler: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(handler)
         async def async_wrapper(self: Archive, request: Request) -> Response:
-            identity = current_identity(request)
+            identity = await run_in_threadpool(current_identity, request)  # a store read
             if identity is None:
                 return redirect(request)
             request.state.identity = identity
@@ -259,7 +264,7 @@ class Archive:
             # and print it at start (serve_archive), like Jupyter does.
             token = self.generated_token = secrets.token_urlsafe(18)
         self.accounts = Accounts(settings.analysts, token)
-        self.limiter = LoginLimiter()
+        self.limiter = LoginGuard()
 
     def _record_label(
         self, article_id: int, label: str, value: bool, who: str, note: str | None, form_id: str
@@ -340,7 +345,9 @@ class Archive:
         if not csrf_ok(request, form):
             return self.forbidden(request)
         key = client_key(request)
-        wait = self.limiter.retry_after(key)
+        name = _text(form, "name")[:200]
+        account = name if self.accounts.mode == "accounts" else "token"
+        wait = self.limiter.retry_after(key, account)
         if wait:
             response = self.render(
                 request,
@@ -348,34 +355,36 @@ class Archive:
                 {
                     "mode": self.accounts.mode,
                     "next": safe_next(_text(form, "next")),
-                    "error": f"Too many failed attempts. Try again in {math.ceil(wait / 60)} min.",
+                    "error": (
+                        f"Too many failed attempts. Try again in {math.ceil(wait / 60)} min "
+                        f"(after {(datetime.now(UTC) + timedelta(seconds=wait)):%H:%M} UTC)."
+                    ),
                     "name": "",
                 },
                 429,
             )
             response.headers["Retry-After"] = str(wait)
             return response
-        name = _text(form, "name")[:200]
         secret = _text(form, "password")[:1000]
         if self.accounts.mode == "accounts":
             identity = await run_in_threadpool(self.accounts.check_password, name, secret)
         else:
             identity = self.accounts.check_token(secret, name)
         if identity is None:
-            self.limiter.failed(key)
-            log.warning("archive: failed login from %s", key)
+            self.limiter.failed(key, account)
+            log.warning("archive: failed login from %s", escape_terminal(key))
             what = "name or password" if self.accounts.mode == "accounts" else "access token"
             request.scope["query_string"] = f"next={quote(_text(form, 'next'), safe='')}".encode()
             return self._login_form(request, f"Wrong {what}.", 401, name)
-        self.limiter.succeeded(key)
-        start_session(request, identity)
+        self.limiter.succeeded(key, account)
+        await run_in_threadpool(start_session, request, identity)
         return RedirectResponse(safe_next(_text(form, "next")), status_code=303)
 
     async def logout(self, request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=5)
         if not csrf_ok(request, form):
             return self.forbidden(request)
-        request.session.clear()
+        await run_in_threadpool(end_session, request)  # the cookie is dead server-side too
         return RedirectResponse("/login", status_code=303)
 
     # ------------------------------------------------------------------ articles
@@ -626,7 +635,9 @@ class Archive:
             search_error = "That search could not be run. Try plain words or a quoted phrase."
             by_outlet, by_language = [], []
         grouped = by_outlet if by == "outlet" else by_language
-        main = trends.build(grouped, bucket=bucket, first=first, last=last)
+        shifts = findings_between(self.store, f.since, f.until)  # markers: where a shift alert fired
+        marks = [(x.started_at, x.finding.headline) for x in shifts]
+        main = trends.build(grouped, bucket=bucket, first=first, last=last, findings=marks)
         languages = trends.group_rows(by_language)
         outlets = main.groups if by == "outlet" else trends.group_rows(by_outlet)
         view_params = dict(parsed.params)
@@ -653,6 +664,7 @@ class Archive:
                 "languages_all": self.queries.languages(),
                 "search_error": search_error,
                 "list_query": query_string(parsed.params),
+                "shifts": shifts,
             },
         )
 
@@ -882,6 +894,7 @@ def create_app(settings: Settings, store: Store, extra_routes: Sequence[BaseRout
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.archive = archive
+    app.state.sessions = SessionRecords(store, archive.accounts)
     app.state.login_token = archive.generated_token
     return app
 
@@ -893,7 +906,11 @@ def serve_archive(settings: Settings, store: Store | None = None) -> None:
     from pipeline.store import open_store
 
     own_store = store is None
-    store = store or open_store(settings.database_url)
+    store = store or open_store(
+        settings.database_url,
+        connect_timeout=settings.database_connect_timeout,
+        statement_timeout=settings.web_statement_timeout,
+    )
     app = create_app(settings, store)
     where = f"http://{settings.web_host}:{settings.web_port}"
     print(f"compactwatch archive on {where}  (Ctrl-C stops)")
@@ -909,7 +926,8 @@ def serve_archive(settings: Settings, store: Store | None = None) -> None:
             host=settings.web_host,
             port=settings.web_port,
             log_level=settings.log_level.lower() if settings.log_level else "info",
-            proxy_headers=True,
+            proxy_headers=bool(trusted_proxies(settings)),
+            forwarded_allow_ips=trusted_proxies(settings),
             server_header=False,
         )
     finally:
@@ -934,7 +952,15 @@ class ArchiveThread:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False)
+        trusted = trusted_proxies(app.state.archive.settings)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            server_header=False,
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted,
+        )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self._socket]}, name="archive", daemon=True

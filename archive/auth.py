@@ -4,16 +4,21 @@
   hash for the CLI's `hash-password`. With no accounts, the shared `api_token` logs in; with
   neither, a one-time token is generated at start and printed, so the archive is never open.
 * Sessions are signed cookies (itsdangerous via Starlette): HttpOnly, SameSite=Lax, and
-  Secure whenever the request arrived over https (behind a proxy too, with uvicorn's
-  proxy headers). The session is replaced at login so a planted cookie is worthless.
+  Secure whenever the request arrived over https (behind a proxy only when that proxy is in
+  `trusted_proxies`). The session is replaced at login so a planted cookie is worthless.
+* A signed cookie alone cannot be taken back, so each session also has a server-side record
+  (pipeline/store/sessions.py) checked on every request: logout, a changed password or
+  token, and `compactwatch sessions revoke` end it at once; a copied cookie is then useless.
 * Every POST carries a CSRF token bound to the session, and a cross-origin `Origin` header
   is refused outright: SameSite=Lax alone still lets same-site subdomains post.
-* Failed logins are rate-limited per client address: argon2 makes each guess slow, the
-  limiter makes guessing pointless.
+* Failed logins are rate-limited per address *and* account (one person's typos at a shared
+  office address do not lock out colleagues), per account across addresses, and per address
+  across accounts; the login page says when to try again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
@@ -21,6 +26,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
@@ -29,6 +35,10 @@ from starlette.datastructures import FormData
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pipeline.settings import Settings
+from pipeline.store import Store
+from pipeline.store.sessions import open_session, revoke_session, session_stands
 
 _HASHER = PasswordHasher()
 # Verified when the user name is unknown, so a wrong name costs as long as a wrong password.
@@ -87,6 +97,12 @@ class Accounts:
             return None
         return Identity(clean_name(name) or "analyst", "token")
 
+    def credential(self, identity: Identity) -> str | None:
+        """A fingerprint of the credential `identity` logged in with, as configured *now*:
+        it changes when the password hash or the shared token changes (ending sessions)."""
+        stored = self.analysts.get(identity.name) if identity.via == "account" else self.token
+        return hashlib.sha256(stored.encode()).hexdigest() if stored else None
+
     def check_bearer(self, header: str | None) -> bool:
         """`Authorization: Bearer <api_token>` for the JSON API."""
         if not self.token or not header:
@@ -140,6 +156,40 @@ class LoginLimiter:
             self._failures.pop(key, None)
 
 
+class LoginGuard:
+    """Failed logins counted three ways: per address+account (10 in 5 min: one person's
+    guesses), per account from any address (50: a distributed guess at one account) and per
+    address for any account (50: one address spraying many accounts). Keying on the pair
+    first means one person's typos behind a shared office address lock out only that
+    account from that address, not every colleague."""
+
+    def __init__(self, pair: int = 10, account: int = 50, address: int = 50, window: float = 300.0):
+        self.limits = {
+            "pair": LoginLimiter(pair, window),
+            "account": LoginLimiter(account, window),
+            "address": LoginLimiter(address, window),
+        }
+        self.max_failures = pair
+
+    @staticmethod
+    def _keys(address: str, account: str) -> dict[str, str]:
+        account = account.strip().lower()[:200]
+        return {"pair": f"{address}|{account}", "account": account, "address": address}
+
+    def retry_after(self, address: str, account: str) -> int:
+        """Seconds until this address may try this account again (0: now)."""
+        keys = self._keys(address, account)
+        return max(limiter.retry_after(keys[kind]) for kind, limiter in self.limits.items())
+
+    def failed(self, address: str, account: str) -> None:
+        keys = self._keys(address, account)
+        for kind, limiter in self.limits.items():
+            limiter.failed(keys[kind])
+
+    def succeeded(self, address: str, account: str) -> None:
+        self.limits["pair"].succeeded(self._keys(address, account)["pair"])
+
+
 # --------------------------------------------------------------------------- sessions
 class AdaptiveSessionMiddleware:
     """Starlette's signed-cookie session, with `Secure` set per request when it came over
@@ -163,19 +213,79 @@ class AdaptiveSessionMiddleware:
             await self.plain(scope, receive, send)
 
 
+class SessionRecords:
+    """The server-side half of a session: opened at login, checked on every request, ended
+    at logout. Lives on `app.state.sessions` (create_app puts it there)."""
+
+    def __init__(self, store: Store, accounts: Accounts):
+        self.store = store
+        self.accounts = accounts
+
+    def opened(self, identity: Identity) -> str:
+        credential = self.accounts.credential(identity) or ""
+        return open_session(
+            self.store, identity.name, identity.via, credential, timedelta(seconds=SESSION_MAX_AGE)
+        )
+
+    def stands(self, session_id: str, identity: Identity) -> bool:
+        credential = self.accounts.credential(identity)
+        return credential is not None and session_stands(self.store, session_id, identity.name, credential)
+
+    def end(self, session_id: str) -> None:
+        if session_id:
+            revoke_session(self.store, session_id)
+
+
+def _records(conn: HTTPConnection) -> SessionRecords | None:
+    app = conn.scope.get("app")
+    records = getattr(getattr(app, "state", None), "sessions", None)
+    return records if isinstance(records, SessionRecords) else None
+
+
 def current_identity(conn: HTTPConnection) -> Identity | None:
+    """The logged-in person, only while the session's server-side record stands (checked
+    on every request; the answer is kept for the rest of this request)."""
+    cached = conn.scope.get("cw_identity", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    identity = _identity(conn)
+    conn.scope["cw_identity"] = identity
+    return identity
+
+
+def _identity(conn: HTTPConnection) -> Identity | None:
     data = conn.session.get("user")
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         return None
-    return Identity(data["name"], str(data.get("via", "account")))
+    identity = Identity(data["name"], str(data.get("via", "account")))
+    records, session_id = _records(conn), conn.session.get("sid")
+    if records is None or not isinstance(session_id, str) or not records.stands(session_id, identity):
+        conn.session.clear()  # revoked, expired, or from before server-side sessions
+        return None
+    return identity
 
 
 def start_session(request: Request, identity: Identity) -> None:
     """Replace whatever session the browser had (fixation) with a fresh, logged-in one."""
+    records = _records(request)
+    if records is None:
+        raise RuntimeError("the archive app has no session records (app.state.sessions)")
+    end_session(request)
     request.session.clear()
     request.session["user"] = {"name": identity.name, "via": identity.via}
+    request.session["sid"] = records.opened(identity)
     request.session["csrf"] = secrets.token_urlsafe(32)
     request.session["since"] = int(time.time())
+    request.scope["cw_identity"] = identity
+
+
+def end_session(request: Request) -> None:
+    """Logout: revoke the server-side record, then forget the cookie's contents."""
+    records, session_id = _records(request), request.session.get("sid")
+    if records is not None and isinstance(session_id, str):
+        records.end(session_id)
+    request.session.clear()
+    request.scope["cw_identity"] = None
 
 
 def csrf_token(conn: HTTPConnection) -> str:
@@ -206,7 +316,14 @@ def csrf_ok(request: Request, form: FormData | None) -> bool:
 
 
 def client_key(request: Request) -> str:
+    """The client's address as the server saw it. Forwarded headers are applied (by uvicorn)
+    only for proxies in `trusted_proxies`, so a client cannot choose its own key."""
     return request.client.host if request.client else "unknown"
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    """The proxy addresses whose X-Forwarded-* headers are believed (default: none)."""
+    return [part.strip() for part in settings.trusted_proxies.split(",") if part.strip()]
 
 
 def safe_next(target: str | None) -> str:

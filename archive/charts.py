@@ -22,6 +22,7 @@ COLORS = {
     "sovereignty_framing": "#e8590c",
 }
 GRID = "#e9ecef"
+MARKER_COLOR = "#c92a2a"  # shift findings on the Trends charts
 AXIS_TEXT = "#6b7280"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Liberation Sans', Arial, sans-serif"
 
@@ -117,6 +118,7 @@ def stacked_bars(
     tooltips: Sequence[str] | None = None,
     unit: str = "articles",
     partial_last: bool = False,
+    markers: Sequence[tuple[int, str]] = (),
     width: int = 920,
     height: int = 280,
 ) -> Markup:
@@ -153,6 +155,7 @@ def stacked_bars(
                 f'fill="{s.color}" />'
             )
         parts.append("</g>")
+    _markers(parts, markers, centers, top, bottom)
     _x_labels(parts, labels, centers, height - 10)
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -165,6 +168,7 @@ def line_chart(
     percent: bool = True,
     tooltips: Sequence[str] | None = None,
     partial_last: bool = False,
+    markers: Sequence[tuple[int, str]] = (),
     width: int = 920,
     height: int = 260,
 ) -> Markup:
@@ -225,9 +229,30 @@ def line_chart(
                 f'stroke="{s.color}" stroke-width="2"><title>{escape(head)} — {escape(s.name)}: '
                 f"{_fmt(value, percent)}</title></circle>"
             )
+    _markers(parts, markers, centers, top, bottom)
     _x_labels(parts, labels, centers, height - 10)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _markers(
+    parts: list[str], markers: Sequence[tuple[int, str]], centers: Sequence[float], top: float, bottom: float
+) -> None:
+    """Where a shift finding fired: a dashed rule over the bucket and a flag whose hover
+    text is the finding's headline (several in one bucket share one flag)."""
+    by_bucket: dict[int, list[str]] = {}
+    for index, text in markers:
+        if 0 <= index < len(centers):
+            by_bucket.setdefault(index, []).append(text)
+    for index, texts in sorted(by_bucket.items()):
+        x = centers[index]
+        parts.append(
+            f'<g class="finding-marker"><title>{escape(chr(10).join(texts))}</title>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{MARKER_COLOR}" '
+            'stroke-width="1.5" stroke-dasharray="3 3" />'
+            f'<path d="M{x - 6:.1f},{top - 2:.1f} L{x + 6:.1f},{top - 2:.1f} L{x:.1f},{top + 8:.1f} Z" '
+            f'fill="{MARKER_COLOR}" /></g>'
+        )
 
 
 def hbar(value: float, max_value: float, color: str, *, width: int = 140, height: int = 10) -> Markup:

@@ -106,8 +106,10 @@ def build(
     bucket: str,
     first: date | None,
     last: date,
+    findings: Sequence[tuple[datetime, str]] = (),
 ) -> TrendsView:
-    """Everything the Trends page draws for one grouping (outlet or language)."""
+    """Everything the Trends page draws for one grouping (outlet or language); `findings`
+    (when a shift finding fired, its headline) become markers on both charts."""
     note = None
     days = sorted({c.day for c in counts})
     start = first or (days[0] if days else last)
@@ -143,7 +145,14 @@ def build(
     step = timedelta(days=7 if bucket == "week" else 1)
     today = datetime.now(UTC).date()
     partial = bool(buckets) and (buckets[-1] + step > last + timedelta(days=1) or last >= today)
-    volume = stacked_bars(labels, series, tooltips=tooltips, unit="relevant articles", partial_last=partial)
+    markers = [
+        (index[_bucket_of(when.astimezone(UTC).date(), bucket)], text)
+        for when, text in findings
+        if _bucket_of(when.astimezone(UTC).date(), bucket) in index
+    ]
+    volume = stacked_bars(
+        labels, series, tooltips=tooltips, unit="relevant articles", partial_last=partial, markers=markers
+    )
     city = [t[2] / t[1] if t[1] else None for t in totals]
     sov = [t[3] / t[1] if t[1] else None for t in totals]
     share = line_chart(
@@ -154,6 +163,7 @@ def build(
         ],
         tooltips=tooltips,
         partial_last=partial,
+        markers=markers,
     )
     total = Totals(*(sum(t[k] for t in totals) for k in range(4)))
     legend = [(s.name, s.color) for s in series]

@@ -3,7 +3,9 @@
 Issue 3 measures compactwatch against this bar, so it is implemented faithfully rather than
 as a straw man: the compact's names in the corpus languages fire relevance; pro-city needs a
 relevance hit plus "mayor"/"cities"-type words; sovereignty needs a relevance hit plus
-"sovereign". Scores are 0/1 (a keyword rule has no probability), which is what its Brier
+"sovereign". Since issue 9 the names are listed in all nine corpus languages, so the model
+is not compared with a rule that cannot read Italian, Dutch, Portuguese, Polish or Hungarian.
+Scores are 0/1 (a keyword rule has no probability), which is what its Brier
 score measures.
 """
 
@@ -36,6 +38,22 @@ RELEVANCE_KEYWORDS: tuple[str, ...] = (
     "pacto migratorio",
     "migrationspakt",
     "marrakesch",
+    # it / nl / pt / pl / hu (issue 9: the alert rule a monitor of those countries would set up)
+    "patto globale",
+    "patto mondiale",
+    "global compact sulle migrazioni",
+    "patto di marrakech",
+    "migratiepact",
+    "vn-migratiepact",
+    "pacto global para a migração",
+    "pacto mundial para a migração",
+    "pacto de marraquexe",
+    "pakt migracyjny",
+    "globalny pakt",
+    "pakt z marrakeszu",
+    "migrációs csomag",
+    "migrációs paktum",
+    "marrákesi",
 )
 PRO_CITY_KEYWORDS: tuple[str, ...] = (
     "mayor",
@@ -49,12 +67,28 @@ PRO_CITY_KEYWORDS: tuple[str, ...] = (
     "ciudades",
     "bürgermeister",
     "städte",
+    "sindaco",
+    "sindaci",
+    "città",
+    "burgemeester",
+    "steden",
+    "prefeito",
+    "cidades",
+    "burmistrz",
+    "miasta",
+    "polgármester",
+    "városok",
 )
 SOVEREIGNTY_KEYWORDS: tuple[str, ...] = (
     "sovereign",  # also matches sovereignty
     "souverain",
     "soberan",
     "souverän",
+    "sovranità",
+    "soevereiniteit",
+    "soberania",
+    "suwerenn",
+    "szuverenit",
 )
 
 

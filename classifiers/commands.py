@@ -27,7 +27,7 @@ from rich.table import Table
 from classifiers.corpus import PARTS_DIR, build_corpus, load_corpus
 from classifiers.model import Classifier, get_classifier
 from classifiers.promote import retrain_with_gate
-from classifiers.train import TrainReport
+from classifiers.train import CARD_FILE, MODEL_FILE, TrainReport
 from pipeline.errors import CompactwatchError, FetchError
 from pipeline.records import Classification
 
@@ -208,6 +208,7 @@ def run_training(
 ) -> TrainReport:
     """Rebuild the corpus from its parts, retrain if needed, record the evaluation."""
     from classifiers.evaluate import evaluate
+    from classifiers.heldout import load_heldout
 
     console = console or Console()
     out_dir = out_dir or _model_dir()
@@ -235,12 +236,14 @@ def run_training(
     console.print(decision.reason, markup=False)
     if not decision.promoted:
         return report
-    card = json.loads(report.card_path.read_text(encoding="utf-8"))
-    if report.retrained or "evaluation" not in card:
+    # the report's paths point into the candidate directory, which is gone once promoted
+    card_path, model_path = out_dir / CARD_FILE, out_dir / MODEL_FILE
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    if (report.retrained or "evaluation" not in card) and load_heldout():
         with console.status("evaluating against the keyword baseline…"):
             evaluate(items, out_dir, console=Console(file=io.StringIO()), write=True)
-        console.print(f"evaluation written to {report.card_path} (see it with `compactwatch eval`)")
-    console.print(f"model: {report.model_path}  card: {report.card_path}")
+        console.print(f"evaluation written to {card_path} (see it with `compactwatch eval`)")
+    console.print(f"model: {model_path}  card: {card_path}")
     return report
 
 
@@ -274,7 +277,8 @@ def train(
 
 
 def eval_command() -> None:
-    """Evaluate the model against the keyword baseline (CV on train + the fixed test split)."""
+    """Evaluate the model against the keyword baseline on the held-out test set (and, secondary,
+    the in-house split): per label, per family, per language."""
     from classifiers.evaluate import evaluate
 
     evaluate(model_dir=_model_dir())

@@ -35,7 +35,31 @@ CORPUS_PATH = DATA_DIR / "corpus.jsonl"
 LABELS: tuple[str, ...] = ("relevant", "pro_city_inclusion", "sovereignty_framing")
 FRAMES: tuple[str, ...] = ("pro_city_inclusion", "sovereignty_framing")
 ORDINARY_CATEGORY = "ordinary_news"
-CORPUS_LANGUAGES: frozenset[str] = frozenset({"en", "fr", "es", "de"})
+# The languages of the governments that debated or left the compact (issue 9).
+CORPUS_LANGUAGES: frozenset[str] = frozenset({"en", "fr", "es", "de", "it", "nl", "pt", "pl", "hu"})
+
+# The families the held-out test set reports on (`classifiers.heldout`), and which corpus
+# categories (v1 names and the v2 writers' names) fall into each. A relevant item is in the
+# "relevant" family whatever its category.
+FAMILIES: tuple[str, ...] = (
+    "relevant",
+    "passing_mention",
+    "look_alike",
+    "migration_adjacent",
+    "ordinary_news",
+    "sovereignty_other",
+)
+CATEGORY_FAMILY: dict[str, str] = {
+    "passing_mention": "passing_mention",
+    "look_alike": "look_alike",
+    "lookalike": "look_alike",
+    "city_diplomacy_other": "look_alike",
+    "un_other": "look_alike",
+    "migration_adjacent": "migration_adjacent",
+    "immigration_no_compact": "migration_adjacent",
+    "ordinary_news": "ordinary_news",
+    "sovereignty_other": "sovereignty_other",
+}
 
 # Changing the seed or the share re-deals every item: only do it with a written reason.
 SPLIT_SEED = "compactwatch-split-v1"
@@ -86,6 +110,13 @@ def label_key(item: dict[str, object]) -> str:
     pro = "P" if item["pro_city_inclusion"] else "-"
     sov = "S" if item["sovereignty_framing"] else "-"
     return f"R{pro}{sov}"
+
+
+def family_of(item: dict[str, object]) -> str:
+    """The test-set family of an item (see FAMILIES); "other" for an unknown category."""
+    if item.get("relevant"):
+        return "relevant"
+    return CATEGORY_FAMILY.get(str(item.get("category", item.get("family", ""))), "other")
 
 
 def validate_item(raw: object, where: str) -> tuple[dict[str, object] | None, list[CorpusProblem]]:
@@ -311,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     categories = Counter(str(item["category"]) for item in items)
     console.print("languages: " + ", ".join(f"{k} {v}" for k, v in sorted(languages.items())))
     console.print("categories: " + ", ".join(f"{k} {v}" for k, v in sorted(categories.items())))
+    families = Counter(family_of(item) for item in items)
+    console.print("families: " + ", ".join(f"{k} {v}" for k, v in sorted(families.items())))
     for train_id, test_id, jaccard in cross_split_near_duplicates(items):
         console.print(f"[yellow]near-duplicate across splits[/] {train_id} ~ {test_id} ({jaccard})")
     console.print(f"wrote {args.out}")

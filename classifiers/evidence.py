@@ -14,12 +14,22 @@ together ("We are ready. We want in," said ...), does not break on common abbrev
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from classifiers.lexicon import PRO_CITY, SOVEREIGNTY, WORD, token_kinds
+
 MAX_EVIDENCE_CHARS = 300
 MIN_SENTENCE_CHARS = 25
+# Evidence is looked for in the part of the article the frame models read word by word
+# (`classifiers.features.LEXICAL_CHARS`); it also bounds the cost of splitting sentences.
+EVIDENCE_CHARS = 4_000
+# At most this many sentences (the first ones, after the frame-vocabulary filter) are scored:
+# the cost of evidence stays bounded on long articles that use the frame's words throughout.
+MAX_CANDIDATES = 10
 # A quotation longer than this without a closing mark is probably a stray quote character.
 MAX_QUOTE_SPAN = 600
 
@@ -114,7 +124,10 @@ ABBREVIATIONS = frozenset(
 _OPENERS = "\"'“‘«(¿¡[„"
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)")
 
-Scorer = Callable[[Sequence[str]], np.ndarray]
+# A scorer maps candidate sentences, as (word tokens, count per token kind), to the frame
+# model's probabilities (see `classifiers.model.Classifier.sentence_scorer`).
+Scorer = Callable[[Sequence[tuple[list[str], dict[str, int]]]], np.ndarray]
+FRAME_KIND = {"pro_city_inclusion": PRO_CITY, "sovereignty_framing": SOVEREIGNTY}
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -131,9 +144,12 @@ def _quote_depth(fragment: str) -> int:
     return straight + (curly if "„" not in fragment else german) + guillemets
 
 
+_LAST_WORD = re.compile(r"([\w.]+)$")
+
+
 def _is_abbreviation(before: str) -> bool:
     """Whether the word ending at a '.' is an abbreviation or an initial, not a sentence end."""
-    match = re.search(r"([\w.]+)$", before)
+    match = _LAST_WORD.search(before[-40:])  # only the tail: searching the whole prefix is quadratic
     if not match:
         return False
     word = match.group(1).lower().rstrip(".")
@@ -322,18 +338,30 @@ def _clean_name(raw: str) -> str | None:
     return name if len(name) >= 3 else None
 
 
+# Given names (and titles) right before a surname: compiled once, searched in a short window.
+_NAME_BEFORE = re.compile(rf"(?:{_TITLE}\s+)*(?:{_CAP}\s+(?:{_PARTICLE}\s+)?)+$")
+
+
 def _full_name(surname: str, context: str) -> str | None:
     """Expand a one-word speaker ("Doe said") to the fuller name used elsewhere in the text.
 
     A single capitalised word before "said" is as often a place or an institution as a
     person; it is only accepted when the article also names someone ending in that word.
     """
-    pattern = re.compile(rf"(?:{_TITLE}\s+)*(?:{_CAP}\s+(?:{_PARTICLE}\s+)?)+{re.escape(surname)}\b")
-    for match in pattern.finditer(context):
-        name = _clean_name(match.group(0))
+    for occurrence in re.finditer(rf"\b{re.escape(surname)}\b", context):
+        before = _NAME_BEFORE.search(context, max(0, occurrence.start() - 120), occurrence.start())
+        if before is None:
+            continue
+        name = _clean_name(before.group(0) + surname)
         if name and name != surname:
             return name
     return None
+
+
+# A cheap first test: the verbs and phrases every attribution pattern above requires.
+_SPEECH_HINT = re.compile(
+    rf"(?:{_INVERTED_VERBS}|{_SPEECH_BEFORE_ONLY}|according\s+to|selon|según|laut)", re.IGNORECASE
+)
 
 
 def find_speaker(sentence: str, context: str = "") -> str | None:
@@ -341,6 +369,8 @@ def find_speaker(sentence: str, context: str = "") -> str | None:
 
     `context` (the article) lets a bare surname be expanded to the full name.
     """
+    if not _SPEECH_HINT.search(sentence):
+        return None  # every pattern needs one of these words: skip the costly ones
     for number, pattern in enumerate(_PATTERNS):
         for match in pattern.finditer(sentence):
             who = _clean_name(match.group("who"))
@@ -378,10 +408,24 @@ def _attributed_to(paragraph: list[str], index: int, context: str) -> str | None
 
 
 # --- formatting -------------------------------------------------------------------------------
+#
+# Evidence reads like a quotation in an alert, an archive page and a terminal:
+# - it is wrapped in one pair of curly quotes, unless the sentence itself opens with a
+#   quotation mark (then wrapping it again would show doubled marks, `"“…”"`); quotation
+#   marks inside a wrapped sentence become single curly quotes, as nested quotes do;
+# - a long sentence is cut at the last sentence or clause boundary that fits (". ", "; ",
+#   ", ", " — ", ...) and the cut is marked with an ellipsis; a quotation left open by the
+#   cut is closed after the ellipsis; only a clause longer than the whole limit is cut at a
+#   word;
+# - the speaker, found on the full sentence before any cut, is kept as ` (— Speaker)`.
+
+_OPENING_QUOTES = "\"“„«‘'"
+_CLOSING_FOR = {"“": "”", "„": "“", "«": "»", "‘": "’"}
+_CLAUSE_END = re.compile(r"(?:[.!?…][\"”’»)]*|[;:,][\"”’»)]*|\s[—–-])\s")
 
 
 def _straight_to_curly(sentence: str) -> str:
-    """Inner straight double quotes → “ ” so the evidence can itself be wrapped in quotes."""
+    """Straight double quotes → “ ” (opening, closing alternately)."""
     out, opening = [], True
     for char in sentence:
         if char == '"':
@@ -390,6 +434,19 @@ def _straight_to_curly(sentence: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def _open_quote(text: str) -> str | None:
+    """The closing mark a quotation left open in `text` needs, or None."""
+    stack: list[str] = []
+    for char in text:
+        if char in _CLOSING_FOR and not (char == "“" and stack and stack[-1] == "“"):
+            if char == "‘" and stack and stack[-1] == "’":
+                continue
+            stack.append(_CLOSING_FOR[char])
+        elif stack and char == stack[-1]:
+            stack.pop()
+    return "".join(reversed(stack)) or None
 
 
 def trim_at_word(text: str, limit: int) -> str:
@@ -403,11 +460,38 @@ def trim_at_word(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—") + "…"
 
 
+def trim_at_clause(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a sentence or clause boundary, with "…".
+
+    After a full sentence the ellipsis follows a space ("… enters. …"); after a clause it
+    replaces the comma or semicolon ("… our borders…"). A quotation the cut leaves open is
+    closed after the ellipsis. Falls back to a word boundary only when no boundary lies in
+    the last two thirds of the allowed length.
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - 4  # " …" and up to two closing marks
+    best = -1
+    for match in _CLAUSE_END.finditer(text, 0, room + 2):
+        end = match.start() + (1 if text[match.start()] in ".!?…;:," else 0)
+        if end <= room:
+            best = end
+    if best >= room // 3:
+        kept = text[:best].rstrip()
+        kept = f"{kept} …" if kept[-1] in ".!?…" else kept.rstrip(",;:-–— ") + "…"
+    else:
+        kept = trim_at_word(text, room + 1)
+    return kept + (_open_quote(kept) or "")
+
+
 def format_evidence(sentence: str, speaker: str | None, limit: int = MAX_EVIDENCE_CHARS) -> str:
-    """`"sentence" (— Speaker)`, at most `limit` characters in total."""
+    """`“sentence” (— Speaker)`, at most `limit` characters in total (see the rules above)."""
     suffix = f" (— {trim_at_word(speaker, 80)})" if speaker else ""
-    body = trim_at_word(_straight_to_curly(" ".join(sentence.split())), limit - len(suffix) - 2)
-    return f'"{body}"{suffix}'
+    body = _straight_to_curly(" ".join(sentence.split()))
+    if body[:1] in _OPENING_QUOTES:
+        return trim_at_clause(body, limit - len(suffix)) + suffix
+    nested = body.replace("“", "‘").replace("”", "’")
+    return f"“{trim_at_clause(nested, limit - len(suffix) - 2)}”{suffix}"
 
 
 # "TORONTO -", "GENEVA (Reuters) —", "BERLIN, Dec 10 (AFP) -": wire datelines, not content
@@ -422,29 +506,67 @@ def strip_dateline(sentence: str) -> str:
     return _DATELINE.sub("", sentence, count=1)
 
 
-def find_evidence(text: str, scorer: Scorer, max_items: int = 2, min_score: float = 0.9) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Sentences:
+    """An article split once for evidence: its paragraphs, the candidate sentences (full
+    sentences of a useful length), and each candidate's word tokens and token-kind counts.
+    Both frames' evidence reads the same split, so an article with both frames is split and
+    tokenized only once."""
+
+    text: str
+    paragraphs: list[list[str]]
+    candidates: list[tuple[int, int]]
+    tokens: list[tuple[list[str], dict[str, int]]]
+
+
+def split_for_evidence(text: str) -> Sentences:
+    """Split the first EVIDENCE_CHARS of `text` into candidate sentences (see `Sentences`)."""
+    paragraphs = split_into_sentences(text[:EVIDENCE_CHARS])
+    everything = [(p, s) for p, paragraph in enumerate(paragraphs) for s in range(len(paragraph))]
+    long_enough = [(p, s) for p, s in everything if len(paragraphs[p][s]) >= MIN_SENTENCE_CHARS]
+    sentences = [(p, s) for p, s in long_enough if _SENTENCE_END.search(paragraphs[p][s])]
+    candidates = sentences or long_enough or everything
+    tokens = []
+    for p, s in candidates:
+        words = WORD.findall(strip_dateline(paragraphs[p][s]).lower())
+        tokens.append((words, dict(Counter(token_kinds(words)))))
+    return Sentences(text, paragraphs, candidates, tokens)
+
+
+def find_evidence(
+    text: str | Sentences,
+    scorer: Scorer,
+    max_items: int = 2,
+    min_score: float = 0.9,
+    frame: str | None = None,
+) -> tuple[str, ...]:
     """The top one or two sentences for a frame, formatted, best first.
 
     `scorer` maps sentences to the frame model's probabilities. The best sentence is always
     returned (the frame was judged present on the whole article, so its strongest sentence
     is the best explanation we have); a second one only when it also scores ≥ `min_score`.
     Full sentences are preferred to headings, bylines and press-release headers (lines with
-    no closing punctuation), which the model may score high but which explain nothing.
+    no closing punctuation), which the model may score high but which explain nothing. With
+    `frame`, sentences using that frame's vocabulary (any of the nine languages) are
+    preferred: the evidence must carry the frame itself, not stand next to it.
     """
-    paragraphs = split_into_sentences(text)
-    everything = [(p, s) for p, paragraph in enumerate(paragraphs) for s in range(len(paragraph))]
-    long_enough = [(p, s) for p, s in everything if len(paragraphs[p][s]) >= MIN_SENTENCE_CHARS]
-    sentences = [(p, s) for p, s in long_enough if _SENTENCE_END.search(paragraphs[p][s])]
-    candidates = sentences or long_enough or everything
-    if not candidates:
+    split = text if isinstance(text, Sentences) else split_for_evidence(text)
+    paragraphs = split.paragraphs
+    rows = list(range(len(split.candidates)))
+    if frame is not None:
+        kind = FRAME_KIND[frame]
+        rows = [row for row in rows if split.tokens[row][1].get(kind)] or rows
+    rows = rows[:MAX_CANDIDATES]
+    if not rows:
         return ()
-    scores = np.asarray(scorer([strip_dateline(paragraphs[p][s]) for p, s in candidates]), dtype=float)
+    candidates = [split.candidates[row] for row in rows]
+    scores = np.asarray(scorer([split.tokens[row] for row in rows]), dtype=float)
     order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
     chosen: list[str] = []
     for rank, i in enumerate(order[:max_items]):
         if rank > 0 and scores[i] < min_score:
             break
         p, s = candidates[i]
-        speaker = _attributed_to(paragraphs[p], s, text)
+        speaker = _attributed_to(paragraphs[p], s, split.text)
         chosen.append(format_evidence(strip_dateline(paragraphs[p][s]), speaker))
     return tuple(chosen)

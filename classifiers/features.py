@@ -1,23 +1,24 @@
-"""Features and classifiers, shared by training, evaluation and the live classifier.
+"""One shared featurization for the three labels, and the linear classifiers on top of it.
 
-Everything here is built from scikit-learn's own estimators so the saved model contains no
-custom Python types: skops rebuilds it without running any code of ours. That is why the
-domain cues are a `TfidfVectorizer` with a fixed vocabulary rather than a custom transformer,
-and why title and body are routed by a `ColumnTransformer` over a plain object array rather
-than by a function.
+Why this shape (issue 9):
+- Speed. The old design ran three pipelines, each with pure-Python char n-gram analyzers, at
+  ~20 ms an article. Now an article is featurized ONCE (`ArticleFeatures`) and the three
+  labels are three dot products on the same sparse row: hashed word uni/bigrams of the title
+  and the first `lexical_chars` characters, plus the dense aboutness profile of the whole
+  (≤ MAX_CHARS) text from `classifiers.aboutness`.
+- Aboutness. The profile describes whether the compact is the article's subject or a passing
+  mention, in any of the nine languages, with look-alikes as their own features; the weights
+  of those features are learned like every other weight.
+- Safety. The saved model holds scikit-learn objects plus `ArticleFeatures`, a plain
+  transformer of ours whose state is a few numbers; skops loads it only because its type is
+  on the reviewed trusted list in `classifiers.persist`.
 
-Why hashing (`HashingVectorizer` + `TfidfTransformer`) rather than `TfidfVectorizer`: skops
-writes a fitted vocabulary as one JSON node per n-gram (~400 bytes each), which made a
-three-label model 80 MB; hashed features are plain arrays, a few MB, and the size no longer
-grows with the corpus. With ~10^5 distinct n-grams per block, 2^18 buckets mostly merge rare
-n-grams with each other, which a regularised linear model tolerates well.
+Why hashing: a fitted vocabulary costs ~400 bytes per n-gram in skops and grows with the
+corpus; 2^18 hashed buckets are a fixed 1 MB per label and a regularised linear model
+tolerates the rare collisions.
 
-Each label has its own pipeline (features + calibrated classifier) because the best blocks
-differ by label (see `classifiers.train.DESIGNS` and design_selection.json). The three
-pipelines are kept in one dict in one skops file.
-
-Input layout (see `to_inputs`): one row per article, columns
-    0 = title, 1 = body (truncated), 2 = title + body.
+Each label's `Pipeline` is (`features` → `clf`), and the three pipelines share the very same
+`ArticleFeatures` instance, so the live classifier (`classifiers.model`) featurizes once.
 """
 
 from __future__ import annotations
@@ -25,178 +26,40 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
+from sklearn.utils import murmurhash3_32
+
+from classifiers.aboutness import FEATURE_NAMES, N_FEATURES, analyse
+from classifiers.lexicon import WORD
 
 LABELS: tuple[str, ...] = ("relevant", "pro_city_inclusion", "sovereignty_framing")
 
-# Articles are scored on their first MAX_CHARS characters. The corpus tops out around 8,000
-# characters and the subject of a news article is set in its first paragraphs; reading more
-# only costs time (a 5 MB page must not stall the pipeline) and dilutes the TF-IDF vector.
+# Articles are read up to MAX_CHARS characters: the subject of a news article is set in its
+# first paragraphs and a 5 MB page must not stall the pipeline. The aboutness profile reads
+# all of it (regex, cheap); word hashing reads the first LEXICAL_CHARS (Python, the cost).
 MAX_CHARS = 12_000
+LEXICAL_CHARS = 4_000
 MAX_TITLE_CHARS = 400
 RANDOM_STATE = 0
-
-COL_TITLE, COL_BODY, COL_ALL = 0, 1, 2
-
-# Domain cues: multi-word names of the compact process in the corpus languages, and the
-# look-alikes that share its words (so the model can weigh them against each other). Word
-# bigrams already see two-word cues; these add the longer names as single features, counted
-# with sublinear tf so that "mentioned once in passing" and "the subject" differ.
-# Written accent-stripped and lower-case, as the vectorizer normalises text that way.
-RELEVANCE_CUES: tuple[str, ...] = (
-    # the process (en)
-    "global compact for migration",
-    "global compact for safe orderly and regular migration",
-    "safe orderly and regular migration",
-    "global compact on refugees",
-    "global compact on migration",
-    "migration compact",
-    "refugee compact",
-    "refugees compact",
-    "global compacts",
-    "un migration pact",
-    "migration pact",
-    "new york declaration",
-    "new york declaration for refugees and migrants",
-    "marrakech",
-    "intergovernmental conference",
-    "international migration review forum",
-    "imrf",
-    "gcm",
-    "gcr",
-    "mayors migration council",
-    "mayors mechanism",
-    "marrakech mayors declaration",
-    "global forum on migration and development",
-    "gfmd",
-    "regional review",
-    "compact on migration",
-    # fr / es / de
-    "pacte mondial",
-    "pacte de marrakech",
-    "pacte sur les migrations",
-    "pacte migratoire",
-    "pacte de l onu",
-    "declaration de new york",
-    "pacto mundial",
-    "pacto migratorio",
-    "pacto de marrakech",
-    "pacto global",
-    "declaracion de nueva york",
-    "migrationspakt",
-    "un migrationspakt",
-    "globaler pakt",
-    "globale pakt",
-    "fluchtlingspakt",
-    "marrakesch",
-    # look-alikes
-    "pact on migration and asylum",
-    "eu pact",
-    "eu migration pact",
-    "un global compact",
-    "global compact network",
-    "corporate sustainability",
-    "compact of free association",
-    "interstate compact",
-    "global covenant of mayors",
-    "paris agreement",
-    "pandemic treaty",
-    "pandemic agreement",
-)
-
-FRAME_CUES: dict[str, tuple[str, ...]] = {
-    "pro_city_inclusion": (
-        "mayor",
-        "mayors",
-        "city",
-        "cities",
-        "municipal",
-        "municipalities",
-        "local government",
-        "local governments",
-        "local authorities",
-        "city hall",
-        "city council",
-        "city networks",
-        "seat at the table",
-        "at the table",
-        "front line",
-        "front lines",
-        "frontline",
-        "mayors migration council",
-        "mayors mechanism",
-        "mayors declaration",
-        "united cities and local governments",
-        "uclg",
-        "alcalde",
-        "alcaldes",
-        "alcaldesa",
-        "ciudades",
-        "municipios",
-        "maire",
-        "maires",
-        "villes",
-        "collectivites",
-        "burgermeister",
-        "burgermeisterin",
-        "stadte",
-        "kommunen",
-    ),
-    "sovereignty_framing": (
-        "sovereignty",
-        "sovereign",
-        "sovereign right",
-        "national sovereignty",
-        "our sovereignty",
-        "control our borders",
-        "control its borders",
-        "control of our borders",
-        "own immigration",
-        "legally binding",
-        "binding",
-        "non binding",
-        "back door",
-        "soft law",
-        "customary law",
-        "national interest",
-        "self determination",
-        "globalist",
-        "foreign bureaucrats",
-        "dictate",
-        "souverainete",
-        "souverain",
-        "soberania",
-        "soberano",
-        "souveranitat",
-        "souveran",
-        "selbstbestimmung",
-    ),
-}
-
-
-ALL_CUES: tuple[str, ...] = tuple(
-    dict.fromkeys(RELEVANCE_CUES + FRAME_CUES["pro_city_inclusion"] + FRAME_CUES["sovereignty_framing"])
-)
+WORD_BUCKETS = 2**18
 
 
 @dataclass(frozen=True)
 class FeatureDesign:
-    """Hyper-parameters of the shared feature extractor (stored in the model card)."""
+    """Hyper-parameters of the shared featurization (stored in the model card)."""
 
-    char: bool = True  # char_wb 2-5 grams on title + body: robust to inflection and typos
-    title: bool = True  # separate word 1-2 grams of the title: headlines state the subject
-    cues: bool = True  # fixed-vocabulary domain cues (multi-word names of the process)
-    word_buckets: int = 2**18
-    char_buckets: int = 2**18
-    title_buckets: int = 2**16
+    word_buckets: int = WORD_BUCKETS
+    ngram_max: int = 2
+    lexical_chars: int = LEXICAL_CHARS
+    profile_weight: float = 1.0  # scale of the aboutness block against the unit-norm words
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly copy for the model card."""
@@ -207,7 +70,7 @@ class FeatureDesign:
 class ClassifierDesign:
     """Hyper-parameters of one label's classifier (stored in the model card)."""
 
-    classifier: str = "logreg"  # logreg | svm
+    classifier: str = "logreg"
     C: float = 4.0
 
     def as_dict(self) -> dict[str, object]:
@@ -216,89 +79,176 @@ class ClassifierDesign:
 
 
 def normalise(text: str) -> str:
-    """NFKC-normalise (full-width forms, ligatures, non-breaking spaces) so they match."""
+    """NFKC-normalise (full-width forms, ligatures, non-breaking spaces) so they match.
+
+    Most texts already are NFKC: the C-level check is ~10x cheaper than normalising again."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
     return unicodedata.normalize("NFKC", text)
 
 
-def to_inputs(pairs: Sequence[tuple[str, str]], max_chars: int = MAX_CHARS) -> np.ndarray:
-    """(title, text) pairs → the (n, 3) object array the extractor reads (see module doc)."""
-    array = np.empty((len(pairs), 3), dtype=object)
-    for index, (title, text) in enumerate(pairs):
-        title_n = normalise(title[:MAX_TITLE_CHARS]).strip()
-        body_n = normalise(text[:max_chars]).strip()
-        array[index, :] = (title_n, body_n, f"{title_n}\n\n{body_n}")
-    return array
+def to_inputs(pairs: Sequence[tuple[str, str]], max_chars: int = MAX_CHARS) -> list[tuple[str, str]]:
+    """(title, text) pairs → normalised, truncated (title, body) pairs the featurizer reads."""
+    return [
+        (normalise(title[:MAX_TITLE_CHARS]).strip(), normalise(text[:max_chars]).strip())
+        for title, text in pairs
+    ]
 
 
-def _hashed(buckets: int, **options: object) -> Pipeline:
-    """Hashed counts → sublinear TF-IDF, the stateless equivalent of `TfidfVectorizer`."""
-    return Pipeline(
-        [
-            (
-                "hash",
-                HashingVectorizer(
-                    n_features=buckets,
-                    alternate_sign=False,
-                    norm=None,
-                    strip_accents="unicode",
-                    dtype=np.float32,
-                    **options,  # type: ignore[arg-type]
-                ),
-            ),
-            ("tfidf", TfidfTransformer(sublinear_tf=True)),
+class ArticleFeatures(TransformerMixin, BaseEstimator):
+    """(title, body) pairs → [hashed word n-grams (sublinear, L2) | aboutness profile].
+
+    Stateless: `fit` learns nothing and exists so the object follows scikit-learn's
+    conventions inside a `Pipeline`.
+    """
+
+    def __init__(
+        self,
+        word_buckets: int = WORD_BUCKETS,
+        ngram_max: int = 2,
+        lexical_chars: int = LEXICAL_CHARS,
+        profile_weight: float = 1.0,
+    ) -> None:
+        self.word_buckets = word_buckets
+        self.ngram_max = ngram_max
+        self.lexical_chars = lexical_chars
+        self.profile_weight = profile_weight
+
+    def fit(self, X: Sequence[tuple[str, str]], y: object = None) -> ArticleFeatures:
+        """Nothing is learnt from X (hashing needs no vocabulary); records the output width."""
+        self.n_features_out_ = self.word_buckets + N_FEATURES
+        return self
+
+    def ngrams(self, title: str, tokens: list[str]) -> list[str]:
+        """Title words (twice: headlines state the subject), lead-text words and bigrams."""
+        title_tokens = WORD.findall(title.lower())
+        grams = title_tokens + title_tokens + tokens
+        if self.ngram_max >= 2:
+            grams += [f"{a} {b}" for a, b in pairwise(tokens)]
+        return grams
+
+    def parts(self, X: Sequence[tuple[str, str]]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The two blocks of the feature matrix: hashed words (sparse) and profiles (dense).
+
+        The live classifier applies each label's weights to the blocks directly, which saves
+        building the combined sparse matrix for every article.
+        """
+        profiles = np.zeros((len(X), N_FEATURES), dtype=np.float32)
+        grams: list[list[str]] = []
+        for row, (title, body) in enumerate(X):
+            profile, tokens = analyse(str(title), str(body), self.lexical_chars)
+            profiles[row] = profile
+            grams.append(self.ngrams(str(title), tokens))
+        return unit_rows(hash_rows(grams, self.word_buckets)), profiles * self.profile_weight
+
+    def row(self, title: str, body: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One article's features as (word columns, word values, profile): the live path."""
+        profile, tokens = analyse(title, body, self.lexical_chars)
+        columns, values = unit_row(self.ngrams(title, tokens), self.word_buckets)
+        return columns, values, profile * self.profile_weight
+
+    def transform(self, X: Sequence[tuple[str, str]]) -> sp.csr_matrix:
+        """The feature matrix: one row per (title, body) pair."""
+        words, profiles = self.parts(X)
+        return sp.hstack([words, sp.csr_matrix(profiles)], format="csr")
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Bucket numbers for the words, then the aboutness feature names."""
+        return np.array(
+            [f"word_bucket_{i}" for i in range(self.word_buckets)] + list(FEATURE_NAMES), dtype=object
+        )
+
+
+_bucket_memo: dict[str, int] = {}
+_BUCKET_MEMO_LIMIT = 500_000  # ~60 MB at most; cleared (not grown) beyond that
+
+
+def bucket(gram: str, n_features: int) -> int:
+    """The hash bucket of a word or bigram: exactly scikit-learn's `FeatureHasher` rule
+    (signed murmurhash3 with seed 0, absolute value modulo n_features), so the model's
+    columns mean what they meant when it was trained (a test compares the two)."""
+    value = murmurhash3_32(gram, seed=0)
+    if value == -(2**31):
+        return (2**31 - 1 - (n_features - 1)) % n_features
+    return abs(value) % n_features
+
+
+def buckets(grams: list[str], n_features: int) -> list[int]:
+    """The hash bucket of each gram: a memo for words already seen, murmurhash for new ones."""
+    memo = _bucket_memo if n_features == WORD_BUCKETS else {}
+    found = list(map(memo.get, grams))
+    if None in found:
+        if len(memo) >= _BUCKET_MEMO_LIMIT:
+            memo.clear()
+        found = [
+            index if index is not None else memo.setdefault(gram, bucket(gram, n_features))
+            for gram, index in zip(grams, found, strict=True)
         ]
+    return found  # type: ignore[return-value]
+
+
+def unit_row(grams: list[str], n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """One document's hashed grams as (columns, values): log1p counts scaled to unit norm.
+
+    The same numbers as one row of `unit_rows(hash_rows(...))`, without building a sparse
+    matrix: the live classifier scores one article at a time and needs only these two arrays.
+    """
+    columns, counts = np.unique(np.asarray(buckets(grams, n_features), dtype=np.int32), return_counts=True)
+    values = np.log1p(counts.astype(np.float32))
+    norm = float(np.sqrt(np.dot(values.astype(np.float64), values)))
+    return columns, (values / norm if norm else values)
+
+
+def hash_rows(gram_lists: Sequence[list[str]], n_features: int) -> sp.csr_matrix:
+    """Counts of hashed grams, one row per list (like `FeatureHasher`, ~2x faster per article:
+    buckets of words already seen come from a memo instead of a Python generator per gram)."""
+    columns: list[int] = []
+    lengths: list[int] = []
+    for grams in gram_lists:
+        found = buckets(grams, n_features)
+        columns.extend(found)
+        lengths.append(len(found))
+    n_rows = len(gram_lists)
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    keys, counts = np.unique(rows * n_features + np.asarray(columns, dtype=np.int64), return_counts=True)
+    indptr = np.zeros(n_rows + 1, dtype=np.int32)
+    np.cumsum(np.bincount(keys // n_features, minlength=n_rows), out=indptr[1:])
+    return sp.csr_matrix(
+        (counts.astype(np.float32), (keys % n_features).astype(np.int32), indptr), shape=(n_rows, n_features)
     )
 
 
-def build_features(design: FeatureDesign) -> ColumnTransformer:
-    """The shared feature extractor, built only from scikit-learn estimators."""
-    parts: list[tuple[str, object, int]] = [
-        ("words", _hashed(design.word_buckets, ngram_range=(1, 2)), COL_ALL)
-    ]
-    if design.char:
-        parts.append(("chars", _hashed(design.char_buckets, analyzer="char_wb", ngram_range=(2, 5)), COL_ALL))
-    if design.title:
-        parts.append(("title", _hashed(design.title_buckets, ngram_range=(1, 2)), COL_TITLE))
-    if design.cues:
-        parts.append(
-            (
-                "cues",
-                TfidfVectorizer(
-                    vocabulary=list(ALL_CUES),
-                    ngram_range=(1, max(len(cue.split()) for cue in ALL_CUES)),
-                    use_idf=False,
-                    sublinear_tf=True,
-                    strip_accents="unicode",
-                    dtype=np.float32,
-                ),
-                COL_ALL,
-            )
-        )
-    return ColumnTransformer(parts, remainder="drop", sparse_threshold=1.0)
+def unit_rows(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """Sublinear term frequencies (log1p), each row scaled to unit L2 norm (in place)."""
+    np.log1p(counts.data, out=counts.data)
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=counts.data.astype(np.float64) ** 2, minlength=counts.shape[0]))
+    norms[norms == 0] = 1.0
+    counts.data /= norms[rows].astype(np.float32)
+    return counts
+
+
+def build_features(design: FeatureDesign) -> ArticleFeatures:
+    """The shared featurizer for a design."""
+    return ArticleFeatures(design.word_buckets, design.ngram_max, design.lexical_chars, design.profile_weight)
 
 
 def build_classifier(design: ClassifierDesign, n_splits: int = 5) -> CalibratedClassifierCV:
-    """A class-weighted linear classifier wrapped in sigmoid calibration.
+    """A class-weighted logistic regression wrapped in sigmoid calibration.
 
     Why calibrate: thresholds and the Brier score need probabilities that mean what they say,
-    and class-weighted linear models (or SVM margins) do not give that. `ensemble=False` keeps
-    one final classifier (one coefficient vector, a small model file), with the sigmoid fitted
-    on cross-validated decision values. Sigmoid rather than isotonic: a few hundred positives
-    are too few for isotonic steps.
+    which class-weighted models do not give. `ensemble=False` keeps one final classifier (one
+    coefficient vector), with the sigmoid fitted on cross-validated decision values. Sigmoid
+    rather than isotonic: a few hundred positives are too few for isotonic steps.
     """
-    if design.classifier == "svm":
-        base: LogisticRegression | LinearSVC = LinearSVC(
-            C=design.C, class_weight="balanced", random_state=RANDOM_STATE, max_iter=20_000
-        )
-    else:
-        base = LogisticRegression(
-            C=design.C,
-            class_weight="balanced",
-            solver="liblinear",
-            dual=True,  # n_features (2^18+) >> n_samples: the dual is ~8x faster, same optimum
-            random_state=RANDOM_STATE,
-            max_iter=5_000,
-        )
+    base = LogisticRegression(
+        C=design.C,
+        class_weight="balanced",
+        solver="liblinear",
+        dual=True,  # n_features (2^18) >> n_samples: the dual is much faster, same optimum
+        random_state=RANDOM_STATE,
+        max_iter=5_000,
+    )
     return CalibratedClassifierCV(
         base,
         method="sigmoid",
@@ -307,23 +257,24 @@ def build_classifier(design: ClassifierDesign, n_splits: int = 5) -> CalibratedC
     )
 
 
-def build_base(design: ClassifierDesign) -> LogisticRegression | LinearSVC:
-    """The uncalibrated classifier: used for design selection (ranking needs no calibration)."""
+def build_base(design: ClassifierDesign) -> LogisticRegression:
+    """The uncalibrated classifier (ranking needs no calibration)."""
     return build_classifier(design).estimator  # type: ignore[return-value]
 
 
-def build_pipeline(
-    feature_design: FeatureDesign, classifier_design: ClassifierDesign, n_splits: int = 5
-) -> Pipeline:
-    """One label's pipeline: features → calibrated linear classifier."""
-    return Pipeline(
-        [
-            ("features", build_features(feature_design)),
-            ("clf", build_classifier(classifier_design, n_splits)),
-        ]
-    )
+def assemble(
+    features: ArticleFeatures, classifiers: dict[str, CalibratedClassifierCV]
+) -> dict[str, Pipeline]:
+    """One `Pipeline` per label, all sharing the same fitted featurizer instance."""
+    return {label: Pipeline([("features", features), ("clf", classifiers[label])]) for label in LABELS}
 
 
-def predict_scores(container: dict[str, Pipeline], inputs: np.ndarray) -> dict[str, np.ndarray]:
-    """Calibrated probabilities per label for `to_inputs` rows (frames: P(frame | relevant))."""
-    return {label: container[label].predict_proba(inputs)[:, 1] for label in LABELS}
+def shared_features(container: dict[str, Pipeline]) -> ArticleFeatures:
+    """The featurizer shared by a container's pipelines."""
+    return container["relevant"].steps[0][1]
+
+
+def predict_scores(container: dict[str, Pipeline], pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Calibrated probabilities per label (frames: P(frame | relevant)), featurizing once."""
+    matrix = shared_features(container).transform(pairs)
+    return {label: container[label].steps[-1][1].predict_proba(matrix)[:, 1] for label in LABELS}

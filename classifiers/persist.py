@@ -26,9 +26,12 @@ import skops.io as sio
 from pipeline.errors import ModelError
 
 # Reviewed: scikit-learn's own calibration internals (coefficient arrays and a reference to
-# the fitted linear model) and the splitter object kept as CalibratedClassifierCV's `cv`
-# parameter (two ints, a bool and a seed). None of them runs code on construction.
+# the fitted linear model), the splitter object kept as CalibratedClassifierCV's `cv`
+# parameter (two ints, a bool and a seed), and our shared featurizer, whose state is five
+# numbers (its code is this repository's, not the file's). None of them
+# runs code on construction.
 TRUSTED_TYPES: tuple[str, ...] = (
+    "classifiers.features.ArticleFeatures",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.model_selection._split.StratifiedKFold",

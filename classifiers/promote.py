@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from classifiers.card import CARD_FILE, MODEL_FILE, read_card, write_card
 from classifiers.metrics import binary_scores
 from classifiers.model import load_classifier
-from classifiers.train import CARD_FILE, MODEL_FILE, TrainReport, read_card, train_model, write_card
+from classifiers.train import TrainReport, train_model
 from pipeline.errors import ModelError
 
 LABELS = ("relevant", "pro_city_inclusion", "sovereignty_framing")

@@ -6,14 +6,15 @@ are for bugs only. Commands only wire things together: the work happens in the s
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.errors import CompactwatchError
 
@@ -21,7 +22,7 @@ try:  # typer ≥ 0.20 ships its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer uses click itself
     import click.exceptions as click_errors  # type: ignore[no-redef]
-from pipeline.records import CycleSummary
+from pipeline.cycle_view import print_summary, run_cycle_with_progress
 from pipeline.runtime import Runtime, configure_logging, console
 from pipeline.settings import Settings, env_name, load_settings
 from pipeline.store import ArticleFilter
@@ -32,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 feeds_app = typer.Typer(help="List feeds with their health; import and export OPML.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -39,11 +41,34 @@ alerts_app = typer.Typer(help="Inspect the Slack alert outbox.", no_args_is_help
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
+sessions_app = typer.Typer(help="Archive login sessions: list them, revoke them.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"compactwatch {version('compactwatch')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+            print("compactwatch (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """compactwatch: press monitoring of the UN migration compacts and cities' place in them."""
 
 
 def _settings() -> Settings:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -62,6 +87,12 @@ def run(
     from pipeline.scheduler import build_scheduler, run_until_stopped
 
     settings = _settings()
+    if settings.engine == "celery":  # scale-out: `run` is the scheduler; workers run elsewhere
+        from pipeline.celery_runner.processes import run_scheduler
+
+        console.print("COMPACTWATCH_ENGINE=celery: this is the scheduler; workers: `compactwatch worker`")
+        run_scheduler(settings)
+        return
     runtime = Runtime.open(settings)
     enabled = [f for f in runtime.feeds if f.enabled]
     console.print(
@@ -74,18 +105,23 @@ def run(
         from pipeline.web import serve_web_in_background
 
         web_server = serve_web_in_background(settings, runtime.store)
-    with runtime.orchestrator() as orchestrator:
+    # The relay runs on its own thread: on its timer, and woken whenever a feed commits alerts.
+    relay_loop = runtime.relay_loop(sender).start()
+    with runtime.orchestrator(on_commit=relay_loop.wake) as orchestrator:
         scheduler = build_scheduler(
             orchestrator,
             runtime.store,
             enabled,
-            lambda: runtime.relay(sender),
+            relay_loop.wake,
             relay_interval=settings.relay_interval,
             workers=settings.workers,
             extra_jobs=_extra_jobs(runtime, web),
         )
         console.print("running; press Ctrl-C to stop")
-        run_until_stopped(scheduler)
+        try:
+            run_until_stopped(scheduler)
+        finally:
+            relay_loop.stop()
     if web_server is not None:
         web_server.should_exit = True
     console.print("stopped cleanly")
@@ -109,56 +145,16 @@ def once(
     due = runtime.store.due_feeds(datetime.now(UTC) + timedelta(days=3650) if force else None)
     console.print(f"alerts: {runtime.slack_mode()}")
     summary = run_cycle_with_progress(runtime, due)
-    report = runtime.relay(runtime.sender())
+    from alerts.shift_cycle import check_shifts
+
+    check_shifts(runtime.store, runtime.alerts_config(), archive_url=settings.archive_url)  # shift alerts
+    # Every due alert goes out (batch after batch), waiting up to a minute for rate limits.
+    report = runtime.relay(runtime.sender(), linger=60.0)
     counts = runtime.store.alert_counts()
-    print_summary(summary, report.sent, counts.get("pending", 0) + counts.get("sending", 0))
+    print_summary(summary, report.delivered, counts.get("pending", 0) + counts.get("sending", 0))
+    from pipeline.logs import log_cycle
 
-
-def run_cycle_with_progress(runtime: Runtime, due: list) -> CycleSummary:  # type: ignore[type-arg]
-    with (
-        runtime.orchestrator() as orchestrator,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
-    ):
-        task = progress.add_task("polling feeds", total=len(due))
-        return orchestrator.run_cycle(due, on_feed_done=lambda _o: progress.advance(task))
-
-
-def print_summary(summary: CycleSummary, sent: int, pending: int) -> None:
-    table = Table(title="compactwatch cycle", show_header=True)
-    table.add_column("feeds ok", justify="right")
-    table.add_column("feeds unchanged", justify="right")
-    table.add_column("feeds failed", justify="right")
-    table.add_column("new articles", justify="right")
-    table.add_column("duplicates", justify="right")
-    table.add_column("relevant", justify="right")
-    table.add_column("alerts sent", justify="right")
-    table.add_column("alerts pending", justify="right")
-    table.add_row(
-        *map(
-            str,
-            (
-                summary.feeds_ok,
-                summary.feeds_unchanged,
-                summary.feeds_failed,
-                summary.new_articles,
-                summary.duplicates,
-                summary.relevant,
-                sent,
-                pending,
-            ),
-        )
-    )
-    console.print(table)
-    for name, reason in summary.failures:
-        console.print(f"[red]failed[/] {name}: ", end="")
-        console.print(reason, markup=False)
+    log_cycle(logging.getLogger("compactwatch"), summary, report.delivered)
 
 
 # ---------------------------------------------------------------------------- feeds
@@ -166,20 +162,23 @@ def print_summary(summary: CycleSummary, sent: int, pending: int) -> None:
 def feeds_list() -> None:
     """Every feed with its health, failing ones first."""
     runtime = Runtime.open(_settings())
-    table = Table(show_lines=False)
-    for column in ("feed", "status", "last success", "failures", "next poll", "articles", "last error"):
-        table.add_column(column)
+    table = Table(show_lines=False)  # fits 80 columns: long names and errors wrap, nothing is cut
+    table.add_column("feed", ratio=1, min_width=8, overflow="fold")
+    table.add_column("status", no_wrap=True)
+    for column in ("last ok", "fails", "next poll", "found"):
+        table.add_column(column, max_width=10, overflow="fold")
+    table.add_column("last error", ratio=2, min_width=12, overflow="fold")
     for row in runtime.store.feed_rows():
         status = str(row["status"])
         colour = {"failing": "red", "ok": "green"}.get(status, "yellow")
         table.add_row(
-            str(row["name"]),
+            Text(str(row["name"])),
             f"[{colour}]{status}[/]",
             _when(row["last_success_at"]),  # type: ignore[arg-type]
             str(row["consecutive_failures"]),
             _when(row["next_due_at"]),  # type: ignore[arg-type]
             str(row["articles_found"]),
-            (str(row["last_error"] or ""))[:70].replace("[", "\\["),
+            Text(str(row["last_error"] or "")),
         )
     console.print(table)
 
@@ -292,16 +291,16 @@ def alerts_list(
 ) -> None:
     """Alerts in the outbox with their delivery status."""
     runtime = Runtime.open(_settings())
-    rows = runtime.store.alerts(limit=limit)
-    if failed:
-        rows = [r for r in rows if r["status"] in ("failed", "unknown")]
+    rows = runtime.store.alerts(status=("failed", "unknown") if failed else None, limit=limit)
     table = Table()
-    for column in ("id", "channel", "status", "tries", "title", "error"):
-        table.add_column(column)
+    for column in ("id", "channel", "status", "tries"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", ratio=1, min_width=12, overflow="fold")
+    table.add_column("error", ratio=1, min_width=12, overflow="fold")
     for r in rows:
         table.add_row(
             str(r["id"]), str(r["channel"]), str(r["status"]), str(r["attempts"]),
-            str(r["title"] or "")[:60], str(r["last_error"] or "")[:60],
+            Text(str(r["title"] or "")), Text(str(r["last_error"] or "")),
         )  # fmt: skip
     console.print(table)
     console.print(
@@ -360,6 +359,36 @@ def serve(
     serve_web(settings.model_copy(update=updates), Runtime.open(settings).store)
 
 
+# ---------------------------------------------------------------------------- sessions
+@sessions_app.command("revoke")
+def sessions_revoke(
+    all_: Annotated[bool, typer.Option("--all", help="End every archive session.")] = False,
+    user: Annotated[str | None, typer.Option("--user", help="End this analyst's sessions.")] = None,
+) -> None:
+    """Log people out of the archive now (a copied session cookie stops working at once)."""
+    from pipeline.store.sessions import revoke_sessions
+
+    if all_ == (user is not None):
+        raise CompactwatchError("say whose sessions to end: --all, or --user NAME")
+    ended = revoke_sessions(Runtime.open(_settings()).store, None if all_ else user)
+    console.print(f"{ended} session{'' if ended == 1 else 's'} ended" + (f" for {user}" if user else ""))
+
+
+@sessions_app.command("list")
+def sessions_list() -> None:
+    """Archive sessions that are open now: who, how they logged in, since when."""
+    from pipeline.store.sessions import standing_sessions
+
+    rows = standing_sessions(Runtime.open(_settings()).store)
+    table = Table()
+    for column in ("user", "via", "since", "expires"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        since, expires = f"{row['since']:%Y-%m-%d %H:%M}", f"{row['expires']:%Y-%m-%d %H:%M}"
+        table.add_row(Text(str(row["user"])), str(row["via"]), since, expires)
+    console.print(table if rows else "no open sessions")
+
+
 # ---------------------------------------------------------------------------- db / settings
 @db_app.command("upgrade")
 def db_upgrade() -> None:
@@ -399,11 +428,14 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve", help="Leave the archive UI running on the demo data.")
     ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the temporary folder (database, digest preview) on exit.")
+    ] = False,
 ) -> None:
     """Run one cycle against bundled sample feeds and a local Slack server; show what Slack got."""
     from pipeline.demo import run_demo
 
-    run_demo(serve=serve)
+    run_demo(serve=serve, keep=keep)
 
 
 def _safe_url(url: str) -> str:
@@ -431,6 +463,11 @@ def _register_optional_commands() -> None:
         app.command("digest")(digest)
     except ImportError:
         pass
+    from pipeline.celery_runner import commands as scale_out
+
+    app.command("scheduler")(scale_out.scheduler)
+    app.command("worker")(scale_out.worker)
+    app.command("relay")(scale_out.relay)
 
 
 _register_optional_commands()

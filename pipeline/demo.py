@@ -8,6 +8,7 @@ real slack-sdk client, and prints the messages exactly as the Slack server recei
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from rich.text import Text
 
 from alerts.local_slack import LocalSlack, SlackMessage
 from pipeline.demo_data import demo_feeds, demo_site
+from pipeline.demo_shifts import replay_shifts
 from pipeline.localserver import LocalServer
 from pipeline.runtime import Runtime, configure_logging, console
 from pipeline.settings import load_settings
@@ -40,13 +42,29 @@ ROUTES = """alerts:
   routes:
     - name: everything
       channel: "#compact-alerts"
+      shift_alerts: true
     - name: cities-team
       channel: "#cities-team"
       frames_any: [pro_city_inclusion]
 """
 
 
-def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
+def run_demo(*, serve: bool = False, workdir: Path | None = None, keep: bool = False) -> Runtime:
+    """Run the showcase in `workdir`, or in a temporary folder removed on exit (unless `keep`)."""
+    if workdir is not None:
+        return _run_in(workdir, serve=serve)
+    tmp = Path(tempfile.mkdtemp(prefix="compactwatch-demo-"))
+    try:
+        return _run_in(tmp, serve=serve)
+    finally:
+        if keep:
+            console.print(f"kept the demo's folder (database, digest preview): {tmp}", markup=False)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            console.print("removed the demo's temporary folder (--keep keeps its database and digest)")
+
+
+def _run_in(tmp: Path, *, serve: bool) -> Runtime:
     """Run the showcase; with `serve`, keep the archive UI running on the demo data.
 
     Two rounds: three outlets are polled first and their alerts posted one by one (the
@@ -54,7 +72,6 @@ def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
     outlets arrive at once, and with the burst limit lowered their alerts go out as one
     summary per channel.
     """
-    tmp = Path(workdir or tempfile.mkdtemp(prefix="compactwatch-demo-"))
     with LocalServer() as site, LocalSlack() as slack:
         feeds = serve_demo_site(site)
         feeds_file, routes_file = tmp / "feeds.yaml", tmp / "alerts.yaml"
@@ -74,7 +91,7 @@ def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
         console.print(f"sample outlets served at {site.base_url}, Slack API at {slack.api_url}")
         console.print(f"temporary database: {tmp / 'demo.db'}")
 
-        from pipeline.cli import print_summary, run_cycle_with_progress
+        from pipeline.cycle_view import print_summary, run_cycle_with_progress
 
         runtime: Runtime | None = None
         rounds = ((feeds[:3], 50, "round 1: three outlets"), (feeds, 3, "round 2: two more outlets at once"))
@@ -89,8 +106,9 @@ def run_demo(*, serve: bool = False, workdir: Path | None = None) -> Runtime:
             print_summary(summary, report.sent + report.summarised, counts.get("pending", 0))
         assert runtime is not None
         show_articles(runtime)
+        show_digest(runtime, tmp)  # before the shift history is stored: it is this week's digest
+        replay_shifts(runtime, site)  # shift alerts over the sample weeks (issue 14)
         show_slack(slack)
-        show_digest(runtime, tmp)
         if serve:
             _serve_archive(runtime)
     return runtime

@@ -20,6 +20,7 @@ import trafilatura
 from lxml import html as lxml_html
 
 from pipeline.records import Extraction, FeedEntry
+from pipeline.sanitize import clean_optional, clean_text
 
 MIN_TEXT_CHARS = 200
 
@@ -71,22 +72,26 @@ def extract_article(html: bytes | str, url: str, *, timeout: float = 15.0) -> Ex
         )
     except Exception as error:  # trafilatura/lxml raise many types on hostile markup
         return Extraction(
-            status="extract_failed", title="", text="", detail=f"extractor error: {error!s:.200}"
+            status="extract_failed",
+            title="",
+            text="",
+            detail=clean_text(f"extractor error: {error!s:.200}", "detail", single_line=True),
         )
     if not raw:
         return Extraction(status="extract_failed", title="", text="", detail="no main text found on the page")
     data = json.loads(raw)
-    text = (data.get("text") or "").strip()
-    title = (data.get("title") or "").strip()
+    # Page text and metadata are untrusted: cleaned here, once (pipeline.sanitize).
+    text = clean_text(data.get("text"), "text").strip()
+    title = clean_text(data.get("title"), "title", single_line=True)
     status = "ok" if len(text) >= MIN_TEXT_CHARS else "too_short"
     return Extraction(
         status=status,
         title=title,
         text=text,
-        author=(data.get("author") or None),
+        author=clean_optional(data.get("author"), "author"),
         published=_parse_date(data.get("date")),
-        site_name=(data.get("sitename") or data.get("source-hostname") or None),
-        language=(data.get("language") or None),
+        site_name=clean_optional(data.get("sitename") or data.get("source-hostname"), "site_name"),
+        language=clean_optional(data.get("language"), "language"),
         detail=None if status == "ok" else f"only {len(text)} characters of text found",
     )
 
@@ -96,7 +101,7 @@ def summary_extraction(entry: FeedEntry, reason: str, status: str) -> Extraction
     return Extraction(
         status=status,
         title=entry.title,
-        text=html_to_text(entry.summary),
+        text=clean_text(html_to_text(entry.summary), "text"),
         author=entry.author,
         published=entry.published,
         detail=reason,

@@ -84,6 +84,22 @@ def _check_name(value: Any) -> str:
     return name
 
 
+def _check_outlet(value: Any) -> str | None:
+    """`outlet:` names the outlet every article of the feed is filed under (one name)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Invalid(f'outlet must be text (quote it: outlet: "{value}")')
+    outlet = value.strip()
+    if not outlet:
+        raise _Invalid("outlet must not be empty (leave the key out to use the pages' own site name)")
+    if _CONTROL.search(outlet):
+        raise _Invalid("outlet must be a single line without control characters")
+    if len(outlet) > NAME_MAX:
+        raise _Invalid(f"outlet is longer than {NAME_MAX} characters")
+    return outlet
+
+
 def _check_url(value: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid("url must be text")
@@ -154,6 +170,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "enabled": _check_bool("enabled"),
     "conditional_get": _check_bool("conditional_get"),
     "max_entries": _check_max_entries,
+    "outlet": _check_outlet,
 }
 assert set(_CHECKS) == set(FEED_KEYS), "every FeedConfig field needs a check"
 
@@ -196,7 +213,8 @@ def _read_text(path: Path, label: str) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{label}: feeds file not found") from None
+        hint = "" if path.is_absolute() else f" in {Path.cwd()} (set COMPACTWATCH_FEEDS to use another file)"
+        raise ConfigError(f"{label}: feeds file not found{hint}") from None
     except IsADirectoryError:
         raise ConfigError(f"{label}: is a directory, expected a feeds YAML file") from None
     except OSError as exc:
@@ -341,6 +359,7 @@ _HEADER = """\
 #   enabled              false pauses polling (default true)
 #   conditional_get      false when a server answers 304 wrongly (default true)
 #   max_entries          newest entries taken per poll, 1-{emax} (default {max_entries})
+#   outlet               the outlet's name for every article (default: each page's site name)
 """
 
 
@@ -386,7 +405,7 @@ def dump_feeds(feeds: Iterable[FeedConfig], path: Path) -> None:
             "tags": _FlowList(feed.tags),
             "language": feed.language,
         }
-        for key in ("enabled", "conditional_get", "max_entries"):
+        for key in ("enabled", "conditional_get", "max_entries", "outlet"):
             if getattr(feed, key) != getattr(_DEFAULTS, key):
                 entry[key] = getattr(feed, key)
         entries.append(entry)

@@ -13,7 +13,9 @@ so every request is treated as hostile input. The fetcher therefore:
   server trickling one byte a second would otherwise never time out);
 * caps the body on *decompressed* bytes and inflates incrementally, so a gzip bomb is
   abandoned after ``max_bytes`` instead of exploding in memory;
-* spaces requests to one host by ``per_host_delay`` (politeness), across worker threads.
+* spaces requests to one host by ``per_host_delay`` (politeness), across worker threads, and
+  pauses only that host when it answers 429 (or 503 with Retry-After). `HostPacing` is the table;
+  schedulers read it (`ready_at`) to start work on hosts that are ready instead of sleeping.
 
 HTTP statuses (304, 404, 429, 5xx, ...) are results, returned as `HttpResponse`; refusals and
 transport failures raise the `FetchError` family with a one-line message naming the URL.
@@ -32,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -54,7 +58,9 @@ __all__ = [
     "AddressPredicate",
     "FetchOptions",
     "GuardedFetcher",
+    "HostPacing",
     "IPAddress",
+    "host_key",
     "is_public_address",
     "redact_url",
 ]
@@ -83,14 +89,15 @@ class FetchOptions:
     user_agent: str = DEFAULT_USER_AGENT
     allow_private_networks: bool = False  # tests and the local demo only
     per_host_delay: float = 0.0  # minimum seconds between two request starts to one host
+    max_host_pause: float = 600.0  # longest pause of one host after a 429/503 Retry-After, seconds
 
     def __post_init__(self) -> None:
         if self.timeout <= 0 or self.connect_timeout <= 0:
             raise ValueError("fetch timeouts must be positive")
         if self.max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
-        if self.max_redirects < 0 or self.per_host_delay < 0:
-            raise ValueError("max_redirects and per_host_delay cannot be negative")
+        if self.max_redirects < 0 or self.per_host_delay < 0 or self.max_host_pause < 0:
+            raise ValueError("max_redirects, per_host_delay and max_host_pause cannot be negative")
 
 
 def is_public_address(address: IPAddress) -> bool:
@@ -367,6 +374,88 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def host_key(url: str) -> str:
+    """The host a URL's politeness is counted against (lower-case, IDNA), or "" if unparseable.
+
+    It is the same key the fetcher paces by, so a scheduler that asks `HostPacing.ready_at`
+    about a URL's host gets the answer the fetcher will act on.
+    """
+    try:
+        return httpx.URL(url).host
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return ""
+
+
+class HostPacing:
+    """The politeness table: when each host may next be contacted.
+
+    Shared by every thread of one fetcher. `reserve` books the next start for a host (one
+    `delay` after the previous one); `pause` pushes a host back after it asked us to slow
+    down (429, Retry-After), which affects that host only. `ready_at` lets a scheduler pick
+    work whose host is ready now, so no worker sleeps on one host while another has work.
+    `clock` and `sleep` are injectable so tests can use a fake clock.
+    """
+
+    def __init__(
+        self,
+        delay: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.delay = delay
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._next_start: dict[str, float] = {}
+
+    def ready_at(self, host: str) -> float:
+        """Clock time from which `host` may be contacted (in the past when it is ready now)."""
+        with self._lock:
+            return self._next_start.get(host, float("-inf"))
+
+    def reserve(self, host: str) -> float:
+        """Book the earliest start for `host` and return how long the caller must wait."""
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._next_start.get(host, now))
+            if self.delay > 0 or start > now:
+                self._next_start[host] = start + self.delay
+            if len(self._next_start) > _MAX_PACED_HOSTS:
+                self._next_start = {h: t for h, t in self._next_start.items() if t > now}
+            return start - now
+
+    def wait(self, condition: threading.Condition, seconds: float) -> None:
+        """Wait on `condition` (its lock held) while the next host is paced for `seconds`.
+
+        Schedulers wait here rather than on the clock directly, so a fake-clock subclass can
+        advance time instead of sleeping. New work or a finished task notifies `condition`.
+        """
+        condition.wait(min(seconds, 1.0))
+
+    def pause(self, host: str, seconds: float) -> None:
+        """Contact `host` again no sooner than `seconds` from now (it asked us to slow down)."""
+        with self._lock:
+            until = self.clock() + seconds
+            self._next_start[host] = max(self._next_start.get(host, until), until)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds asked for by a Retry-After header (delta-seconds or an HTTP date), if any."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 class GuardedFetcher:
     """Fetches one URL at a time under the guards described in the module docstring.
 
@@ -378,8 +467,15 @@ class GuardedFetcher:
     the product configures only `FetchOptions.allow_private_networks`.
     """
 
-    def __init__(self, options: FetchOptions, *, address_allowed: AddressPredicate | None = None) -> None:
+    def __init__(
+        self,
+        options: FetchOptions,
+        *,
+        address_allowed: AddressPredicate | None = None,
+        pacing: HostPacing | None = None,
+    ) -> None:
         self.options = options
+        self.pacing = pacing or HostPacing(options.per_host_delay)
         self._policy = _AddressPolicy(options.allow_private_networks, address_allowed)
         self._backend = _GuardedBackend(self._policy, _Deadlines())
         self._client = httpx.Client(
@@ -388,8 +484,6 @@ class GuardedFetcher:
             follow_redirects=False,  # redirects are followed (and re-checked) by fetch()
             headers={"User-Agent": options.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
-        self._pace_lock = threading.Lock()
-        self._next_start: dict[str, float] = {}
         self._closed = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -414,8 +508,13 @@ class GuardedFetcher:
 
     # --- the one public verb ----------------------------------------------------------------
 
-    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    def fetch(
+        self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float | None = None
+    ) -> HttpResponse:
         """GET `url`, following redirects, and return the response whatever its status.
+
+        `timeout` shortens the wall-clock deadline below `FetchOptions.timeout` (a caller
+        with a budget passes what is left of it); it never lengthens it.
 
         `headers` are sent with every hop (e.g. If-None-Match, If-Modified-Since); credentials
         among them are dropped when a redirect leaves the origin. The body is decompressed,
@@ -435,12 +534,15 @@ class GuardedFetcher:
         current = url
         deadline: float | None = None
         started = 0.0
+        limit = self.options.timeout if timeout is None else min(self.options.timeout, timeout)
+        if limit <= 0:
+            raise FetchTimeoutError(f"timed out fetching {shown}: no time left in the budget", url=url)
         deadlines = self._backend.deadlines
         try:
             for hop in range(self.options.max_redirects + 1):
                 where = shown if hop == 0 else f"{shown} (redirected to {redact_url(current)})"
                 target = self._checked_url(current, where, url)
-                deadline = self._wait_for_turn(target.host, deadline, where, url)
+                deadline = self._wait_for_turn(target.host, deadline, limit, where, url)
                 deadlines.current = deadline  # every socket operation of this thread obeys it
                 if hop == 0:
                     started = time.monotonic()
@@ -454,6 +556,7 @@ class GuardedFetcher:
                         current = following
                         continue
                     body = self._read_body(response, deadline, where, url)
+                    self._note_slow_down(target.host, response)
                     return HttpResponse(
                         url=str(target),
                         status=response.status_code,
@@ -502,32 +605,40 @@ class GuardedFetcher:
             message = f"could not fetch {where}: invalid URL ({_one_line(str(error))})"
             raise FetchError(message, url=original) from None
 
-    def _wait_for_turn(self, host: str, deadline: float | None, where: str, original: str) -> float:
-        """Sleep until this host may be contacted again; return the fetch's deadline.
+    def _wait_for_turn(
+        self, host: str, deadline: float | None, limit: float, where: str, original: str
+    ) -> float:
+        """Wait until this host may be contacted again; return the fetch's deadline.
 
-        Slots are reserved under a lock and slept outside it, so concurrent workers queue up
-        one `per_host_delay` apart without blocking fetches to other hosts. The deadline
-        starts after the first wait: time spent queueing for politeness is not the server's.
+        Starts are reserved in `HostPacing` and slept outside its lock, so concurrent workers
+        queue up one `per_host_delay` apart without blocking fetches to other hosts. A
+        scheduler that only starts fetches for ready hosts (pipeline.hostqueue) makes this
+        wait zero; it remains for callers without one and for redirects to another host.
+        The deadline starts after the first wait: time spent queueing is not the server's.
         """
-        delay = self.options.per_host_delay
-        if delay > 0:
-            with self._pace_lock:
-                now = time.monotonic()
-                start = max(now, self._next_start.get(host, now))
-                if deadline is not None and start >= deadline:
-                    raise FetchTimeoutError(
-                        f"timed out fetching {where}: deadline of {self.options.timeout:g} s "
-                        "passed while waiting for the per-host delay",
-                        url=original,
-                    )
-                self._next_start[host] = start + delay
-                if len(self._next_start) > _MAX_PACED_HOSTS:
-                    self._next_start = {h: t for h, t in self._next_start.items() if t > now}
-            if start > now:
-                time.sleep(start - now)
+        wait = self.pacing.reserve(host)
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            raise FetchTimeoutError(
+                f"timed out fetching {where}: deadline of {limit:g} s "
+                "passed while waiting for the per-host delay",
+                url=original,
+            )
+        if wait > 0:
+            self.pacing.sleep(wait)
         if deadline is None:
-            deadline = time.monotonic() + self.options.timeout
+            deadline = time.monotonic() + limit
         return deadline
+
+    def _note_slow_down(self, host: str, response: httpx.Response) -> None:
+        """A 429 (or a 503 with Retry-After) pauses this host only, for as long as it asked."""
+        if response.status_code not in (429, 503):
+            return
+        asked = _retry_after_seconds(response.headers.get("retry-after"))
+        if asked is None:
+            if response.status_code != 429:
+                return
+            asked = max(5.0, 4 * self.options.per_host_delay)  # 429 without a figure
+        self.pacing.pause(host, min(asked, self.options.max_host_pause))
 
     def _send(
         self,

@@ -67,7 +67,10 @@ class LocalServer:
     Unregistered paths answer 404. Every request received is appended to `requests`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        if not host.startswith("127."):
+            raise ValueError("LocalServer binds loopback addresses only (127.x.y.z)")
+        self.host = host
         self._lock = threading.Lock()
         self._routes: dict[str, _Route | DynamicHandler] = {}
         self._requests: list[RequestInfo] = []
@@ -91,8 +94,8 @@ class LocalServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:PORT`` (no trailing slash; another 127.x host when asked for)."""
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         """Absolute URL of `path` on this server."""
@@ -205,7 +208,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, owner: LocalServer) -> None:
         self.owner = owner
-        super().__init__(("127.0.0.1", 0), _RequestHandler)
+        super().__init__((owner.host, 0), _RequestHandler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup that can stall

@@ -23,6 +23,7 @@ from pipeline.errors import (
     TooManyRedirectsError,
 )
 from pipeline.records import FeedEntry, HttpResponse, PollResult
+from pipeline.sanitize import LIMITS, clean_optional, clean_text
 
 HARD, SOFT, RATE_LIMITED = "hard", "soft", "rate_limited"
 
@@ -93,7 +94,7 @@ def parse_feed_response(
         entries=tuple(entries[:max_entries]),
         http_status=status,
         body_hash=body_hash,
-        feed_title=str(parsed.feed.get("title", ""))[:500] or None,
+        feed_title=clean_optional(parsed.feed.get("title"), "feed_title"),
         bozo=bozo,
         **validators,
     )
@@ -126,10 +127,11 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 def _entry(raw: Any) -> FeedEntry | None:
-    link = str(raw.get("link") or "").strip()
-    if not link.lower().startswith(("http://", "https://")):
+    link = clean_text(raw.get("link"), "link", single_line=True)
+    if not link.lower().startswith(("http://", "https://")) or " " in link:
         return None  # javascript:, relative junk, missing links are not articles
-    summary = str(raw.get("summary") or "")
+    if len(str(raw.get("link") or "").strip()) > LIMITS["link"]:
+        return None  # over the length cap: a cut URL would point somewhere else
     published = None
     for key in ("published_parsed", "updated_parsed"):
         value = raw.get(key)
@@ -139,11 +141,18 @@ def _entry(raw: Any) -> FeedEntry | None:
             except (OverflowError, ValueError, TypeError):
                 published = None
             break
-    return FeedEntry(
+    return FeedEntry(  # every text field cleaned here, once (pipeline.sanitize)
         link=link,
-        title=str(raw.get("title") or "").strip()[:1000],
-        summary=summary[:20000],
-        guid=(str(raw.get("id")) if raw.get("id") else None),
+        title=clean_text(raw.get("title"), "title", single_line=True),
+        summary=clean_text(raw.get("summary"), "summary"),
+        guid=clean_optional(raw.get("id"), "guid"),
         published=published,
-        author=(str(raw.get("author")) if raw.get("author") else None),
+        author=clean_optional(raw.get("author"), "author"),
+        source=_source_title(raw),
     )
+
+
+def _source_title(raw: Any) -> str | None:
+    """The outlet named by an entry's <source> (news-search feeds: one outlet per item)."""
+    source = raw.get("source")
+    return clean_optional(source.get("title"), "site_name") if isinstance(source, dict) else None

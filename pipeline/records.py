@@ -22,6 +22,7 @@ class FeedConfig:
     enabled: bool = True
     conditional_get: bool = True
     max_entries: int = 50
+    outlet: str | None = None  # the outlet's one name, when the feed sets `outlet:`
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class FeedEntry:
     guid: str | None = None
     published: datetime | None = None
     author: str | None = None
+    source: str | None = None  # the entry's <source> outlet (news-search feeds name one per item)
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,9 @@ class NewArticle:
     classification: Classification
 
 
+BLOCKED_ADDRESS = "blocked_address"  # extraction status: the page's address was refused
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """An article as read back from the store, for alerts, the digest and the UI."""
@@ -206,6 +211,12 @@ class StoredArticle:
     corrections: dict[str, bool] = field(default_factory=dict)  # analysts' latest values
     classification_status: str = "ok"
     extraction_detail: str | None = None
+
+    @property
+    def link_refused(self) -> bool:
+        """The page fetch was refused as a private/internal address (extraction status
+        `blocked_address`): alerts, the digest and the archive never link it."""
+        return self.extraction_status == BLOCKED_ADDRESS
 
     def label(self, name: str) -> bool:
         """The label as users should see it: an analyst's correction wins over the model."""

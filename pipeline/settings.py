@@ -8,6 +8,8 @@ Only the CLI and the orchestrator read Settings; stages receive plain values.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +19,23 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pipeline.errors import ConfigError
 
 DEFAULT_USER_AGENT = "compactwatch/0.1 (media monitoring; +https://example.org/compactwatch)"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def shipped_model_dir() -> Path:
+    """The model shipped with compactwatch, found from the code's own location.
+
+    In a checkout or an editable install it is `models/` beside the packages; a regular
+    (wheel) install puts the same files in `<prefix>/share/compactwatch/models`. Neither
+    depends on the working folder, so cron, systemd and deployment folders find it.
+    """
+    beside_packages = Path(__file__).resolve().parent.parent / "models"
+    installed = Path(sys.prefix) / "share" / "compactwatch" / "models"
+    for candidate in (beside_packages, installed):
+        if (candidate / "model_card.json").exists():
+            return candidate
+    return beside_packages
 
 
 def _env(name: str) -> AliasChoices:
@@ -41,11 +60,26 @@ class Settings(BaseSettings):
         validation_alias=_env("DATABASE_URL"),
         description="SQLAlchemy URL of the store: SQLite by default, or postgresql+psycopg://...",
     )
-    feeds: Path = Field(Path("feeds.yaml"), description="Path of the feeds file (feeds.yaml).")
-    routes: Path = Field(
-        Path("alerts.yaml"), description="Path of the Slack routing file (alerts.yaml beside feeds.yaml)."
+    database_connect_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds to wait for the database to answer a new connection before a one-line error.",
     )
-    model_dir: Path = Field(Path("models"), description="Directory holding the trained model and its card.")
+    web_statement_timeout: float = Field(
+        15.0, gt=0, description="Longest time one query of the archive web app may run, seconds."
+    )
+    feeds: Path = Field(
+        Path("feeds.yaml"),
+        description="Path of the feeds file; a relative path is read from the working folder.",
+    )
+    routes: Path = Field(
+        Path("alerts.yaml"),
+        description="Path of the Slack routing file; a relative path is read from the working folder.",
+    )
+    model_dir: Path = Field(
+        default_factory=shipped_model_dir,
+        description="Directory of the trained model and its card (default: the one shipped with the package)",
+    )
 
     # --- the guarded fetcher ------------------------------------------------------------
     allow_private_networks: bool = Field(
@@ -77,6 +111,18 @@ class Settings(BaseSettings):
     )
     fetch_articles: bool = Field(
         True, description="Fetch each article page; when off, classify the feed's title and summary."
+    )
+    feed_budget_seconds: float = Field(
+        180.0,
+        gt=0,
+        validation_alias=_env("COMPACTWATCH_FEED_BUDGET"),
+        description="Seconds a feed has from its poll; pages not fetched by then use the feed's summary.",
+    )
+    cycle_budget_seconds: float = Field(
+        600.0,
+        gt=0,
+        validation_alias=_env("COMPACTWATCH_CYCLE_BUDGET"),
+        description="Time budget of one cycle: feeds not polled by then stay due for the next cycle.",
     )
 
     # --- classification and alerts ------------------------------------------------------
@@ -158,8 +204,32 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, description="Shared token for the JSON API and, when no accounts exist, for login."
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated proxy addresses whose X-Forwarded-For/-Proto are trusted (empty: none).",
+    )
 
-    log_level: str = Field("INFO", description="Logging level.")
+    # --- scale-out (Celery runner) ---------------------------------------------------------
+    engine: Literal["local", "celery"] = Field(
+        "local",
+        description="local: one process (APScheduler + pools); celery: scheduler and workers (PostgreSQL).",
+    )
+    celery_broker_url: str = Field(
+        "amqp://guest:guest@127.0.0.1:5672//",
+        validation_alias=_env("CELERY_BROKER_URL"),
+        description="Celery broker: RabbitMQ (amqp://...) or Redis (redis://...).",
+    )
+    celery_queue_prefix: str = Field(
+        "compactwatch",
+        pattern=r"^[A-Za-z0-9_.-]{1,60}$",
+        description="Prefix of the Celery queue names (<prefix>.feeds, .cpu, .relay).",
+    )
+
+    log_level: str = Field("INFO", description="Logging level: debug, info, warning, error or critical.")
+    log_format: Literal["auto", "rich", "plain", "json"] = Field(
+        "auto",
+        description="auto (Rich on a terminal, plain one-line records otherwise), rich, plain or json.",
+    )
 
     @field_validator("digest_recipients", mode="before")
     @classmethod
@@ -176,16 +246,70 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
-        if value.startswith("postgresql://"):
-            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
-        return value
+        return normalise_database_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.strip().lower() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level: use one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
+
+    @field_validator("digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        day = value.strip().lower()[:3]
+        if day not in WEEKDAYS or not value.strip().lower().startswith(day):
+            raise ValueError(f"{value!r} is not a weekday: use one of {', '.join(WEEKDAYS)}")
+        return day
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"{value!r} is not a time of day: use HH:MM between 00:00 and 23:59")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use a name like Europe/Brussels)") from None
+        return value.strip()
 
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+
+def normalise_database_url(value: str) -> str:
+    """Accept the spellings people paste (postgres://, postgresql://) and refuse the ones
+    that would silently lose data (sqlite:/// with no file is an in-memory database)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    value = value.strip()
+    for plain in ("postgres://", "postgresql://"):
+        if value.startswith(plain):
+            value = "postgresql+psycopg://" + value.removeprefix(plain)
+    if not value.startswith(("sqlite", "postgresql")):
+        raise ValueError("must be a sqlite:///path/to/file.db or postgresql://user@host/db URL")
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("is not a database URL (sqlite:///path/to/file.db or postgresql://...)") from None
+    if url.get_backend_name() == "sqlite" and (url.database or ":memory:") == ":memory:":
+        raise ValueError(
+            f"{value} names no file, which means a throw-away in-memory database: "
+            "use sqlite:///data/compactwatch.db (relative) or sqlite:////abs/path.db"
+        )
+    return value
 
 
 def env_name(field_name: str) -> str:
@@ -205,4 +329,5 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         where = str(first["loc"][0]) if first["loc"] else "settings"
         name = env_name(where) if where in Settings.model_fields else where
-        raise ConfigError(f"setting {name}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"setting {name}: {message}") from None

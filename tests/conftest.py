@@ -18,6 +18,7 @@ import pytest
 from alerts.local_slack import LocalSlack
 from pipeline.localserver import LocalServer
 from pipeline.store import Store, open_store
+from tests.browser_gate import pytest_runtest_makereport, pytest_terminal_summary  # noqa: F401 (hooks)
 
 PG_DSN = os.environ.get("COMPACTWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent

@@ -108,8 +108,13 @@ def stored_article(
     url: str = "",
     cls: Classification | None = None,
     channels: tuple[str, ...] = ("#alerts",),
+    published: datetime | None = None,
+    outlet: str = "Example News",
 ) -> int:
-    """Store one article with its classification (and outbox rows); returns its id."""
+    """Store one article with its classification (and outbox rows); returns its id.
+
+    `published` backdates the article (a synthetic history: its date is the published time,
+    which is before the fetch time); `outlet` is the site name extraction found."""
     n = next(_counter)
     title = title or f"Mayors ask for a formal role in the migration compact review {n}"
     text = text or _distinct_text(n)
@@ -119,8 +124,8 @@ def stored_article(
         feed_id=feed_id,
         url=url,
         canonical_url=url,
-        entry=FeedEntry(link=url, title=title, summary="", published=datetime.now(UTC)),
-        extraction=Extraction(status="ok", title=title, text=text, site_name="Example News"),
+        entry=FeedEntry(link=url, title=title, summary="", published=published or datetime.now(UTC)),
+        extraction=Extraction(status="ok", title=title, text=text, site_name=outlet),
         fingerprint=fingerprint_article(title, text),
         classification=cls,
     )

@@ -1,7 +1,8 @@
 """The classifier: the committed model, its safety checks, its statuses, evidence and the CLI.
 
-These tests use the committed model in models/ (what ships) and the committed corpus split;
-the determinism test trains a small model twice in a temporary directory.
+These tests use the committed model in models/ (what ships), the committed corpus split and the
+separately written held-out set (aggregate scores only); the determinism test trains a small
+model twice in a temporary directory.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from classifiers.baseline import keyword_labels
 from classifiers.commands import classify, classify_jsonl
 from classifiers.corpus import CORPUS_PATH, LABELS, load_corpus, serialise, split_for
 from classifiers.evidence import find_speaker, split_sentences
+from classifiers.examples import merge_extra_labels
+from classifiers.heldout import load_heldout
 from classifiers.metrics import binary_scores
 from classifiers.model import DEFAULT_MODEL_DIR, Classifier, load_classifier
-from classifiers.train import CARD_FILE, MODEL_FILE, merge_extra_labels, train_model
+from classifiers.train import CARD_FILE, MODEL_FILE, train_model
 from pipeline.errors import ModelError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,10 +48,10 @@ FRENCH_TEXT = (
     "qui accueillent, logent et scolarisent », a déclaré la maire de Lyon, qui réclame un siège "
     "pour les collectivités locales lors du prochain forum d'examen des Nations unies."
 )
-ITALIAN_TEXT = (
-    "Il governo ha confermato che l'Italia non aderirà al patto globale sulle migrazioni "
-    "dell'ONU, sostenendo che la decisione spetta al Parlamento e che la sovranità nazionale "
-    "sui confini non può essere messa in discussione da un documento internazionale."
+# Swedish: a language the language detector knows but the corpus does not cover.
+SWEDISH_TEXT = (
+    "Regeringen meddelade på tisdagen att den nya järnvägen mellan Göteborg och Borås blir "
+    "försenad med minst två år, eftersom upphandlingen av tunnlarna måste göras om från början."
 )
 
 
@@ -79,23 +82,23 @@ def test_committed_model_loads_and_classifies_a_relevant_article(classifier: Cla
     assert set(output) >= {"relevant", "relevance", "pro_city_inclusion_score", "evidence", "model_version"}
 
 
-def test_model_scores_stay_above_recorded_floors_on_the_fixed_test_split(
-    classifier: Classifier, corpus: list[dict[str, object]]
-) -> None:
-    test = [item for item in corpus if item["split"] == "test"]
-    results = classifier.classify([(str(i["title"]), str(i["text"])) for i in test])
+def test_model_scores_stay_above_recorded_floors_on_the_held_out_test_set(classifier: Classifier) -> None:
+    heldout = load_heldout()
+    assert heldout, "the separately written held-out set must be present"
+    results = classifier.classify([(str(i["title"]), str(i["text"])) for i in heldout])
     predicted = {
         "relevant": [r.relevant for r in results],
         "pro_city_inclusion": [r.pro_city_inclusion.present for r in results],
         "sovereignty_framing": [r.sovereignty_framing.present for r in results],
     }
     for label in LABELS:
-        f1 = binary_scores([bool(i[label]) for i in test], predicted[label]).f1
-        assert f1 >= FLOORS["test_f1"][label], f"{label} F1 {f1:.3f} fell below its floor"
-    ordinary = [r.relevant for r, i in zip(results, test, strict=True) if i["category"] == "ordinary_news"]
-    assert ordinary, "the test split must contain ordinary news"
-    per_150 = 150 * sum(ordinary) / len(ordinary)
-    assert per_150 <= FLOORS["max_false_alerts_per_150"]
+        f1 = binary_scores([bool(i[label]) for i in heldout], predicted[label]).f1
+        assert f1 >= FLOORS["heldout_f1"][label], f"{label} F1 {f1:.3f} fell below its floor"
+    for family, floor in FLOORS["heldout_family_accuracy"].items():
+        rows = [k for k, item in enumerate(heldout) if item["family"] == family]
+        assert rows, f"the held-out set has no {family} items"
+        correct = sum(predicted["relevant"][k] == bool(heldout[k]["relevant"]) for k in rows)
+        assert correct / len(rows) >= floor, f"{family}: accuracy {correct / len(rows):.3f} below {floor}"
 
 
 def test_training_twice_on_the_same_small_corpus_gives_identical_models_and_predictions(
@@ -108,7 +111,8 @@ def test_training_twice_on_the_same_small_corpus_gives_identical_models_and_pred
     subset = [item for group in by_key.values() for item in group[:14]]
     correction = [("Analyst note", "A passing line about the migration compact.", "relevant", False)]
     reports = [
-        train_model(subset, correction, out_dir=tmp_path / name, force=True) for name in ("first", "second")
+        train_model(subset, correction, out_dir=tmp_path / name, force=True, heldout_items=[])
+        for name in ("first", "second")
     ]
     assert reports[0].extra_labels_used == 1
     cards = [json.loads(r.card_path.read_text()) for r in reports]
@@ -119,12 +123,12 @@ def test_training_twice_on_the_same_small_corpus_gives_identical_models_and_pred
     first, second = (load_classifier(r.model_path.parent).classify(texts) for r in reports)
     assert first == second
     # retraining on other data gives a new version and keeps the old one in the history
-    third = train_model(subset[1:], correction, out_dir=tmp_path / "second", force=False)
+    third = train_model(subset[1:], correction, out_dir=tmp_path / "second", force=False, heldout_items=[])
     history = json.loads(third.card_path.read_text())["history"]
     assert third.model_version != reports[1].model_version
     assert [h["model_version"] for h in history] == [reports[1].model_version]
     # and an unchanged corpus does not retrain unless forced
-    again = train_model(subset[1:], correction, out_dir=tmp_path / "second", force=False)
+    again = train_model(subset[1:], correction, out_dir=tmp_path / "second", force=False, heldout_items=[])
     assert not again.retrained and again.model_version == third.model_version
 
 
@@ -137,12 +141,14 @@ def test_empty_and_whitespace_text_is_reported_as_empty_not_scored(classifier: C
 
 
 def test_french_is_scored_and_an_uncovered_language_is_flagged_unsupported(classifier: Classifier) -> None:
-    french, italian = classifier.classify([("Les maires et le pacte", FRENCH_TEXT), ("Patto", ITALIAN_TEXT)])
+    french, swedish = classifier.classify(
+        [("Les maires et le pacte", FRENCH_TEXT), ("Järnväg", SWEDISH_TEXT)]
+    )
     assert french.status == "ok" and french.language == "fr"
     assert french.relevant
-    assert italian.status == "language_unsupported" and italian.language == "it"
-    assert not italian.relevant and italian.relevance == 0.0
-    assert italian.sovereignty_framing.score == 0.0
+    assert swedish.status == "language_unsupported" and swedish.language == "sv"
+    assert not swedish.relevant and swedish.relevance == 0.0
+    assert swedish.sovereignty_framing.score == 0.0
 
 
 def test_evidence_for_a_pro_city_article_quotes_the_mayor_by_name(classifier: Classifier) -> None:
@@ -256,7 +262,7 @@ def test_classify_jsonl_writes_one_line_per_input_and_an_error_line_for_bad_inpu
         "{not json",
         json.dumps({"id": "b", "title": "Empty", "text": ""}),
         json.dumps(["a", "list"]),
-        json.dumps({"id": 7, "title": "Patto", "text": ITALIAN_TEXT}),
+        json.dumps({"id": 7, "title": "Järnväg", "text": SWEDISH_TEXT}),
         json.dumps({"id": "c", "title": "No text"}),
     ]
     sink = io.StringIO()

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from alerts.digest import Period, build_digest, digest_subject, plain_reason, render_html, render_text
 from alerts.digest_command import resolve_period
-from alerts.schedule import scheduled_period
+from alerts.digest_period import scheduled_period
 from pipeline.store import Store
 from pipeline.store.tables import ArticleRow, FeedRow
 from tests.test_digest_data import NOW, OUTLETS, TZ, WEEK, add_feeds, seed_article, seed_realistic_week

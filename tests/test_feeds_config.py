@@ -98,7 +98,7 @@ BAD_ENTRIES = {
         "  - name: UN News FR\n    url: https://news.un.org/fr.xml\n    intervall: 30\n",
         9,
         "feed 'UN News FR': unknown key 'intervall' (allowed: name, url, interval, tags, language, "
-        "enabled, conditional_get, max_entries)",
+        "enabled, conditional_get, max_entries, outlet)",
     ),
     "feed_scheme": (
         "  - name: Podcast\n    url: feed://example.org/rss\n",

@@ -50,3 +50,26 @@ def test_unchanged_corpus_and_labels_do_not_retrain(tmp_path: Path) -> None:
     _, again = retrain_with_gate(subset, [], model_dir)
     assert again.decision == "unchanged"
     assert (model_dir / "compactwatch.skops").read_bytes() == before
+
+
+def test_an_analyst_correction_of_a_held_out_text_never_reaches_training(tmp_path: Path) -> None:
+    from classifiers.train import train_model
+
+    items = load_corpus()
+    subset = [i for i in items if i["split"] == "train"][::6] + [i for i in items if i["split"] == "test"][
+        ::6
+    ]
+    held_out = {
+        "id": "h1",
+        "title": "A held-out article",
+        "text": "Mayors asked to join the review of the Global Compact for Migration.",
+        "language": "en",
+        "relevant": True,
+        "pro_city_inclusion": True,
+        "sovereignty_framing": False,
+        "family": "relevant",
+    }
+    correction = [(held_out["title"], held_out["text"], "relevant", False)]
+    report = train_model(subset, correction, out_dir=tmp_path / "models", heldout_items=[held_out])
+    assert (report.extra_labels_used, report.extra_labels_skipped) == (0, 1)
+    assert any("test set" in note for note in report.notes)

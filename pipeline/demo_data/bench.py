@@ -3,7 +3,9 @@
 Each bench feed takes the page and feed templates of one demo outlet (round robin) from
 `site/_layouts/`, and each article recombines paragraphs of the demo articles deterministically
 (one source article's paragraphs in order, plus a few from elsewhere), so pages carry the same
-boilerplate as the demo (nav, share buttons, related stories, comments, footer): ~20-40 KB each.
+boilerplate as the demo (nav, share buttons, related stories, comments, footer), padded the way
+real news pages are (mega-menu, more-stories rails, long comment threads, inline scripts) to
+50-150 KiB each (`pipeline.demo_data.padding`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functools import cache
 from string import Template
 
 from pipeline.demo_data import OUTLETS, _site, content_type, demo_site
+from pipeline.demo_data.padding import pad_page
 
 _BODY = re.compile(r"<!-- article-body:start -->(.*?)<!-- article-body:end -->", re.S)
 _BLOCK = re.compile(r"<(p|h2)>.*?</\1>", re.S)
@@ -219,6 +222,7 @@ def bench_site(
                 src["desc"],
             )
             page = page_t.safe_substitute(values).replace("{base}", base)
+            page = pad_page(page, rng, prefix, [s["title"] for s in rng.sample(sources, 8)])
             site[path] = (content_type(path), page.encode())
             items.append(
                 item_values(outlet, path, title, src["desc"], src["author"], src["section"], published)

@@ -13,7 +13,7 @@ from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, Select, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.errors import StoreError
@@ -29,7 +29,7 @@ from pipeline.records import (
     PollResult,
     StoredArticle,
 )
-from pipeline.store.db import create_store_engine, writer_engine
+from pipeline.store.db import DEFAULT_CONNECT_TIMEOUT, create_store_engine, writer_engine
 from pipeline.store.migrate import upgrade_database
 from pipeline.store.tables import (
     AlertRow,
@@ -72,6 +72,11 @@ class SavedArticle:
     alerts_queued: int
 
 
+def _is_corrupt(error: Exception) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return "malformed" in text or "file is not a database" in text or "disk image" in text
+
+
 def _friendly(error: Exception) -> str:
     text = str(getattr(error, "orig", error)).strip().splitlines()[0]
     return text[:300]
@@ -92,8 +97,10 @@ class Store:
         try:
             with self._read() as session:
                 yield session
-        except OperationalError as error:
-            raise StoreError(f"database unavailable: {_friendly(error)}") from None
+        except DatabaseError as error:
+            if isinstance(error, OperationalError) or _is_corrupt(error):
+                raise self._unavailable(error) from None
+            raise
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -101,13 +108,31 @@ class Store:
         try:
             with self._write.begin() as session:
                 yield session
-        except OperationalError as error:
-            raise StoreError(f"database unavailable: {_friendly(error)}") from None
+        except DatabaseError as error:
+            if isinstance(error, OperationalError) or _is_corrupt(error):
+                raise self._unavailable(error) from None
+            raise
+
+    def _unavailable(self, error: DatabaseError) -> StoreError:
+        """A one-line StoreError for an unreachable or a corrupt database (a corrupt SQLite
+        file is named, with what to do)."""
+        if _is_corrupt(error):
+            url = self.engine.url
+            where = url.database if self.dialect == "sqlite" else url.render_as_string(hide_password=True)
+            return StoreError(
+                f"the database file {where} is corrupt ({_friendly(error)}): stop compactwatch and "
+                "restore the file from your latest backup (see README, Security)"
+            )
+        return StoreError(f"database unavailable: {_friendly(error)}")
 
     def upgrade(self) -> None:
         try:
             upgrade_database(self.engine)
-        except OperationalError as error:
+        except DatabaseError as error:
+            if _is_corrupt(error):
+                raise self._unavailable(error) from None
+            if not isinstance(error, OperationalError):
+                raise StoreError(f"could not migrate the database: {_friendly(error)}") from None
             where = self.engine.url.render_as_string(hide_password=True)
             raise StoreError(f"database unavailable at {where}: {_friendly(error)}") from None
         except SQLAlchemyError as error:
@@ -616,6 +641,11 @@ class Store:
             claimed = [(_claimed(r), r.article_id) for r in rows]
         return [self._with_article(m, a) for m, a in claimed]
 
+    def alert_channel(self, alert_id: int) -> str | None:
+        """The channel (as routed, e.g. `#cities`) an outbox row was for."""
+        with self.reading() as session:
+            return session.scalar(select(AlertRow.channel).where(AlertRow.id == alert_id))
+
     def story_alert(self, story_id: int, channel: str) -> dict[str, object] | None:
         """The story's first alert in a channel (its ts, to edit it or reply in its thread)."""
         with self.reading() as session:
@@ -768,6 +798,13 @@ class Store:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def next_alert_due(self) -> datetime | None:
+        """When the earliest pending alert falls due (None: nothing pending), so a relay that
+        must empty the outbox knows whether waiting a little would let it finish."""
+        with self.reading() as session:
+            query = select(func.min(AlertRow.next_attempt_at)).where(AlertRow.status == "pending")
+            return session.scalar(query)
+
     def alert_counts(self) -> dict[str, int]:
         with self.reading() as session:
             rows = session.execute(
@@ -775,13 +812,18 @@ class Store:
             ).all()
             return {status: int(count) for status, count in rows}
 
-    def alerts(self, status: str | None = None, limit: int = 100) -> list[dict[str, object]]:
+    def alerts(
+        self, status: str | tuple[str, ...] | None = None, limit: int = 100
+    ) -> list[dict[str, object]]:
+        """Newest alerts first; `status` (one or several) filters before `limit` applies."""
         with self.reading() as session:
             query = select(AlertRow, ArticleRow.title).join(
                 ArticleRow, ArticleRow.id == AlertRow.article_id, isouter=True
             )
-            if status:
+            if isinstance(status, str):
                 query = query.where(AlertRow.status == status)
+            elif status:
+                query = query.where(AlertRow.status.in_(status))
             query = query.order_by(AlertRow.id.desc()).limit(limit)
             return [
                 {
@@ -801,10 +843,23 @@ class Store:
             ]
 
 
-def open_store(database_url: str, *, migrate: bool = True) -> Store:
-    """Connect to the database and (by default) apply migrations."""
+def open_store(
+    database_url: str,
+    *,
+    migrate: bool = True,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    statement_timeout: float | None = None,
+) -> Store:
+    """Connect to the database and (by default) apply migrations. Connecting gives up after
+    `connect_timeout` seconds; `statement_timeout` bounds each query (the web app's), and
+    migrations run before it applies, on a connection without that bound."""
+    if statement_timeout and migrate:
+        open_store(database_url, connect_timeout=connect_timeout).close()
+        migrate = False
     try:
-        engine = create_store_engine(database_url)
+        engine = create_store_engine(
+            database_url, connect_timeout=connect_timeout, statement_timeout=statement_timeout
+        )
     except SQLAlchemyError as error:
         raise StoreError(f"bad DATABASE_URL: {_friendly(error)}") from None
     store = Store(engine)
@@ -833,7 +888,9 @@ def _latest_classification() -> object:
 
 
 ARTICLE_KINDS = ("article", "story_update", "frame_reply")
-POSTING_KINDS = ("article", "frame_reply", "feed_warning", "feed_recovered")
+POSTING_KINDS = (
+    "article", "frame_reply", "feed_warning", "feed_recovered", "shift_finding", "shift_ended", "daily_brief"
+)  # fmt: skip
 
 
 def _claimed(row: AlertRow) -> AlertMessage:

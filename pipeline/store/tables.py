@@ -206,3 +206,57 @@ class DigestRow(Base):
     status: Mapped[str] = mapped_column(String(20))  # sent | failed
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ArchiveSessionRow(Base):
+    """A logged-in archive session (issue 12). The cookie carries a random session id; only
+    its SHA-256 is stored. Logout, a password change and `compactwatch sessions revoke` end
+    sessions here, so a copied cookie stops working at once instead of living for 7 days."""
+
+    __tablename__ = "archive_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's id
+    user_name: Mapped[str] = mapped_column(String(200), index=True)
+    via: Mapped[str] = mapped_column(String(20))  # account | token
+    credential: Mapped[str] = mapped_column(String(64))  # fingerprint of the password hash / token
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TaskLeaseRow(Base):
+    """A lease on a unit of distributed work (`feed:<id>` for a feed poll, issue 11).
+
+    The Celery runner delivers tasks at least once; a lease makes the effect happen once at a
+    time: whoever holds an unexpired lease for a key does the work, anyone else skips it.
+    """
+
+    __tablename__ = "task_leases"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ShiftFindingRow(Base):
+    """A shift finding (volume surge, frame-share shift, frame spread), issue 14.
+
+    `active_key` holds the finding's condition key while it is open and NULL once it ended:
+    its unique index makes "one open finding per condition" hold across processes, so a
+    condition that persists is never announced twice.
+    """
+
+    __tablename__ = "shift_findings"
+    __table_args__ = (Index("ix_shift_findings_started", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # volume | frame_shift | frame_spread
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    active_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    headline: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
