@@ -32,8 +32,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from scipy import stats
-
 FRAMES = ("pro_city_inclusion", "sovereignty_framing")
 FRAME_NAMES = {
     "pro_city_inclusion": "Pro-city inclusion framing",
@@ -243,6 +241,8 @@ def _refs(stories: Iterable[Story], limit: int) -> tuple[StoryRef, ...]:
 # ------------------------------------------------------------------------------ volume
 def surge_p_value(count: int, baseline: Sequence[int]) -> float:
     """P(at least `count` stories) given the baseline windows' counts."""
+    from scipy import stats  # lazy: scipy.stats costs ~1 s at import, CLI start-up pays it
+
     if count <= 0:
         return 1.0
     n, total = len(baseline), sum(baseline)
@@ -303,6 +303,8 @@ def _about(expected: float) -> str:
 def share_p_values(k_now: int, n_now: int, k_before: int, n_before: int) -> tuple[float, float]:
     """(P(share at least this high), P(at least this low)) under the baseline share: the
     beta-binomial predictive with a Jeffreys prior on the baseline share."""
+    from scipy import stats  # lazy: scipy.stats costs ~1 s at import, CLI start-up pays it
+
     a, b = k_before + 0.5, n_before - k_before + 0.5
     up = float(stats.betabinom.sf(k_now - 1, n_now, a, b)) if k_now > 0 else 1.0
     down = float(stats.betabinom.cdf(k_now, n_now, a, b))
@@ -366,6 +368,8 @@ def _pct(share: float) -> str:
 # ------------------------------------------------------------------------------ spreads
 def check_spreads(timeline: Timeline, now: datetime, t: ShiftThresholds) -> list[Check]:
     """A frame in an outlet or language that carried none of it in the previous 28 days."""
+    from scipy import stats  # lazy: scipy.stats costs ~1 s at import, CLI start-up pays it
+
     recent_start = now - timedelta(hours=t.spread_window_hours)
     prior_start = recent_start - timedelta(days=t.baseline_days)
     recent = timeline.between(recent_start, now)

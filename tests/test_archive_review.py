@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archive.app import polling_recently
+from archive.pages_insight import polling_recently
 from pipeline.store import Store
 from pipeline.store.archive import ArchiveQueries
 from tests.factories import add_feed

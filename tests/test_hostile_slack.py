@@ -284,3 +284,9 @@ def test_page_refused_as_a_private_address_is_never_linked_in_alerts_digest_or_a
 
     page = logged_in(sqlite_store).get(f"/articles/{saved.article_id}").text
     assert f'href="{internal}"' not in page
+
+    from pipeline.store.shift_queries import article_points  # the stories shift alerts link
+
+    points = article_points(sqlite_store, datetime.now(UTC) - timedelta(days=1), datetime.now(UTC))
+    assert [p.title for p in points] == ["Mayors ask for a seat at the migration compact review"]
+    assert all(internal not in p.url for p in points)

@@ -21,7 +21,7 @@ from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from pipeline.records import AlertTarget
+from pipeline.records import BLOCKED_ADDRESS, AlertTarget
 from pipeline.shifts import ENDS_NOTIFIED, ArticlePoint, Finding, Reconciled, StoredFinding
 from pipeline.store.store import Store, utcnow
 from pipeline.store.tables import (
@@ -67,7 +67,8 @@ def article_points(store: Store, since: datetime, until: datetime) -> list[Artic
             ArticleRow.id,
             ArticleRow.story_id,
             ArticleRow.title,
-            ArticleRow.url,
+            # a page refused as a private address is never linked (pipeline.records.BLOCKED_ADDRESS)
+            case((ArticleRow.extraction_status == BLOCKED_ADDRESS, ""), else_=ArticleRow.url),
             outlet,
             func.coalesce(ArticleRow.language, FeedRow.language, "?"),
             ClassificationRow.relevant,
