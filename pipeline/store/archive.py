@@ -767,23 +767,3 @@ def _as_datetime(value: Any) -> datetime | None:
 def week_start(day: date) -> date:
     """Monday of the ISO week holding `day` (trend buckets)."""
     return day - timedelta(days=day.weekday())
-
-
-__all__ = [
-    "FRAMES",
-    "GROUPS",
-    "LABELS",
-    "SORTS",
-    "ArchiveFilter",
-    "ArchiveQueries",
-    "ArchiveRow",
-    "Correction",
-    "Cursor",
-    "DailyCount",
-    "Page",
-    "ReviewItem",
-    "SearchError",
-    "fts5_expressions",
-    "parse_search",
-    "websearch_text",
-]
