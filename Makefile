@@ -12,7 +12,7 @@ help:
 	@echo "make run    - poll feeds on schedule and send alerts (Ctrl-C stops)"
 	@echo "make test   - run the test suite"
 	@echo "make demo   - one cycle against bundled sample feeds and a local Slack server"
-	@echo "make bench  - end-to-end articles/second vs raw extraction rate"
+	@echo "make bench  - politeness on: end to end vs raw extraction, politeness floor, alert latency, memory"
 	@echo "make train  - retrain the classifier from classifiers/data"
 	@echo "make eval   - evaluate the model and the keyword baseline"
 	@echo "make lint   - ruff and the import layers (lint-imports)"

@@ -249,11 +249,6 @@ def analyse(title: str, body: str, lexical_chars: int) -> tuple[np.ndarray, list
     return out, head
 
 
-def article_profile(title: str, body: str, lexical_chars: int = 4_000) -> np.ndarray:
-    """Just the aboutness profile of one article (see FEATURE_NAMES)."""
-    return analyse(title, body, lexical_chars)[0]
-
-
 def kind_profile(kinds: dict[str, int], n_tokens: int) -> np.ndarray:
     """A profile with only the token-kind counts and densities filled in.
 

@@ -14,9 +14,8 @@ together ("We are ready. We want in," said ...), does not break on common abbrev
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -124,9 +123,9 @@ ABBREVIATIONS = frozenset(
 _OPENERS = "\"'“‘«(¿¡[„"
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)")
 
-# A scorer maps candidate sentences, as (word tokens, count per token kind), to the frame
+# A scorer maps candidate sentences, as (word tokens, kind of each token), to the frame
 # model's probabilities (see `classifiers.model.Classifier.sentence_scorer`).
-Scorer = Callable[[Sequence[tuple[list[str], dict[str, int]]]], np.ndarray]
+Scorer = Callable[[Sequence[tuple[list[str], list[str]]]], np.ndarray]
 FRAME_KIND = {"pro_city_inclusion": PRO_CITY, "sovereignty_framing": SOVEREIGNTY}
 
 
@@ -166,16 +165,16 @@ def split_sentences(paragraph: str) -> list[str]:
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
         end = match.end(2)  # keep closing quotes with the sentence they close
-        rest = paragraph[match.end() :]
-        if not rest:
+        if match.end() >= len(paragraph):
             break
-        first = rest[0]
+        first = paragraph[match.end()]  # (no copy of the rest: that made long paragraphs quadratic)
         if not (first.isupper() or first.isdigit() or first in _OPENERS):
             continue
         punctuation = match.group(1)
-        before = paragraph[start : match.start(1)]
-        if punctuation == "." and not match.group(2) and _is_abbreviation(before):
-            continue
+        if punctuation == "." and not match.group(2):
+            before = paragraph[max(start, match.start(1) - 40) : match.start(1)]
+            if _is_abbreviation(before):
+                continue
         candidate = paragraph[start:end]
         if _quote_depth(candidate) and len(candidate) < MAX_QUOTE_SPAN:
             continue  # inside a quotation: wait for it to close
@@ -201,7 +200,9 @@ _ROLE_WORDS = (
     r"special\s+representative|director(?:[-\s]general)?|spokesperson|spokesman|spokeswoman|"
     r"high\s+commissioner|chief|head|chair(?:man|woman|person)?|professor|alcalde(?:sa)?|"
     r"maire|bourgmestre|ministre|ministro|ministra|presidente|président|"
-    r"(?:ober)?bürgermeister(?:in)?|minister(?:in)?|bundeskanzler(?:in)?|kanzler(?:in)?)"
+    r"(?:ober)?bürgermeister(?:in)?|minister(?:in)?|bundeskanzler(?:in)?|kanzler(?:in)?|"
+    r"sindac[oa]|burgemeester|premier|prefeit[oa]|presidente\s+da\s+câmara|burmistrz|prezydent|"
+    r"polgármester|miniszter(?:elnök)?)"
 )
 _HONORIFIC = r"(?:Mr\.|Mrs\.|Ms\.|Dr\.|Prof\.|Sen\.|Rep\.|Gov\.|Gen\.|Mme|M\.|Sr\.|Sra\.|Frau|Herr)"
 _TITLE = rf"(?:(?i:{_ROLE_WORDS})(?:\s+of\s+[A-Z][\w'’-]+)?|{_HONORIFIC})"
@@ -216,11 +217,16 @@ _SPEECH_VERBS = (
     r"conceded|countered|replied|tweeted|"
     r"dijo|dice|afirmó|declaró|señaló|aseguró|añadió|explicó|sostuvo|"
     r"a\s+déclaré|a\s+affirmé|a\s+dit|a\s+ajouté|a\s+expliqué|déclare|affirme|estime|explique|"
-    r"sagte|sagt|erklärte|betonte|warnte|meinte"
+    r"sagte|sagt|erklärte|betonte|warnte|meinte|"
+    r"ha\s+dichiarato|ha\s+detto|ha\s+affermato|ha\s+aggiunto|ha\s+spiegato|dichiara|afferma|"
+    r"zei|zegt|verklaarde|stelde|benadrukte|"
+    r"disse|afirmou|declarou|acrescentou|sublinhou|"
+    r"powiedział[a]?|stwierdził[a]?|dodał[a]?|oświadczył[a]?|podkreślił[a]?|"
+    r"mondta|nyilatkozta|közölte|hangsúlyozta|jelentette\s+ki"
 )
 # "X told reporters", "X asked the council": the speaker comes before these verbs only.
 _SPEECH_BEFORE_ONLY = r"told|tells|asked|urged|put\s+it|wrote\s+in|said\s+in"
-_ARTICLE = r"(?:the|la|el|le|der|die|l')\s*"
+_ARTICLE = r"(?:the|la|el|le|der|die|l'|il|lo|de|het|o|a)\s*"
 _ROLE = rf"(?i:{_ROLE_WORDS})(?:\s+of\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)?"
 _APPOSITIVE = rf",\s+(?P<role>(?:{_ARTICLE})?{_ROLE})"
 
@@ -232,12 +238,16 @@ _INVERTED_VERBS = rf"{_SPEECH_VERBS}|{_AMBIGUOUS_VERBS}"
 _PATTERNS = (
     # "...," said Mayor Jane Doe / ", said Jane Doe, mayor of Brno": inversion follows a comma
     # or a closing quote; "Doe said the United States ..." is not an inversion.
-    re.compile(rf"[,\"”’»]\s*(?:{_INVERTED_VERBS})\s+(?:{_ARTICLE})?(?P<who>{_PERSON})(?:{_APPOSITIVE})?"),
+    re.compile(
+        rf"[,\"”’»]\s*(?:[–—]\s*)?(?:{_INVERTED_VERBS})\s+(?:{_ARTICLE})?(?P<who>{_PERSON})(?:{_APPOSITIVE})?"
+    ),
     # "...," said the mayor of Brno, Jane Doe
-    re.compile(rf"[,\"”’»]\s*(?:{_INVERTED_VERBS})\s+(?:{_ARTICLE})?(?P<role>{_ROLE}),\s+(?P<who>{_NAME})"),
+    re.compile(
+        rf"[,\"”’»]\s*(?:[–—]\s*)?(?:{_INVERTED_VERBS})\s+(?:{_ARTICLE})?(?P<role>{_ROLE}),\s+(?P<who>{_NAME})"
+    ),
     # Jane Doe, the mayor of Brno, said / Mayor Doe told reporters
     re.compile(
-        rf"(?P<who>{_PERSON})(?:{_APPOSITIVE},?|,\s+[^,\"“”]{{3,80}},)?\s+"
+        rf"\b(?=\w)(?P<who>{_PERSON})(?:{_APPOSITIVE},?|,\s+[^,\"“”]{{3,80}},)?\s+"
         rf"(?:(?:{_AMBIGUOUS_VERBS}){_NOT_SPEECH_OBJECT}|{_SPEECH_VERBS}|{_SPEECH_BEFORE_ONLY})\b"
     ),
     # according to Jane Doe
@@ -358,10 +368,29 @@ def _full_name(surname: str, context: str) -> str | None:
     return None
 
 
-# A cheap first test: the verbs and phrases every attribution pattern above requires.
-_SPEECH_HINT = re.compile(
-    rf"(?:{_INVERTED_VERBS}|{_SPEECH_BEFORE_ONLY}|according\s+to|selon|según|laut)", re.IGNORECASE
-)
+# A cheap first test: the verbs (case-sensitive and at a word start, as in the patterns
+# above, so the engine skips most positions at once) or the "according to" words.
+_SPEECH_HINT = re.compile(rf"\b(?:{_INVERTED_VERBS}|{_SPEECH_BEFORE_ONLY})")
+_ACCORDING = ("according to", "selon", "según", "laut")
+
+
+# "Jane Doe, the mayor of Brno, said": the name ends right before the verb, so the costly
+# name pattern is only tried in a short window before each verb instead of at every position.
+_VERB = re.compile(rf"\b(?:{_AMBIGUOUS_VERBS}|{_SPEECH_VERBS}|{_SPEECH_BEFORE_ONLY})\b")
+_NAME_WINDOW = 130  # a name, title and appositive ("Jane Doe, the mayor of Brno,")
+
+
+def _matches(number: int, pattern: re.Pattern[str], sentence: str) -> Iterator[re.Match[str]]:
+    """Matches of attribution pattern `number`, leftmost first (see `_VERB` for pattern 2)."""
+    if number != 2:
+        yield from pattern.finditer(sentence)
+        return
+    seen: set[int] = set()
+    for verb in _VERB.finditer(sentence):
+        for match in pattern.finditer(sentence, max(0, verb.start() - _NAME_WINDOW), verb.end()):
+            if match.start() not in seen:
+                seen.add(match.start())
+                yield match
 
 
 def find_speaker(sentence: str, context: str = "") -> str | None:
@@ -369,10 +398,15 @@ def find_speaker(sentence: str, context: str = "") -> str | None:
 
     `context` (the article) lets a bare surname be expanded to the full name.
     """
-    if not _SPEECH_HINT.search(sentence):
+    lowered = sentence.lower()
+    speech = _SPEECH_HINT.search(sentence) is not None
+    according = any(word in lowered for word in _ACCORDING)
+    if not speech and not according:
         return None  # every pattern needs one of these words: skip the costly ones
     for number, pattern in enumerate(_PATTERNS):
-        for match in pattern.finditer(sentence):
+        if (number < 3 and not speech) or (number == 3 and not according):
+            continue  # patterns 0-2 need a speech verb, pattern 3 "according to"
+        for match in _matches(number, pattern, sentence):
             who = _clean_name(match.group("who"))
             if who is None or _ROLE_ONLY.fullmatch(who):
                 continue
@@ -389,10 +423,22 @@ def find_speaker(sentence: str, context: str = "") -> str | None:
     return None
 
 
-def _attributed_to(paragraph: list[str], index: int, context: str) -> str | None:
-    """Speaker of sentence `index`, looking at neighbours for "she said" or a bare quote."""
+def _attributed_to(
+    paragraph: list[str], index: int, context: str, known: dict[str, str | None] | None = None
+) -> str | None:
+    """Speaker of sentence `index`, looking at neighbours for "she said" or a bare quote.
+
+    `known` remembers the speakers found in this article (both frames' evidence and the
+    neighbours of nearby quotes ask about the same sentences)."""
+    known = known if known is not None else {}
+
+    def speaker_of(sentence: str) -> str | None:
+        if sentence not in known:
+            known[sentence] = find_speaker(sentence, context)
+        return known[sentence]
+
     sentence = paragraph[index]
-    speaker = find_speaker(sentence, context)
+    speaker = speaker_of(sentence)
     if speaker:
         return speaker
     is_quote = sentence[:1] in '"“«„' or _PRONOUN_QUOTE.search(sentence) is not None
@@ -401,7 +447,7 @@ def _attributed_to(paragraph: list[str], index: int, context: str) -> str | None
     for offset in (-1, 1, -2, 2):  # the nearest named speaker in the same paragraph
         neighbour = index + offset
         if 0 <= neighbour < len(paragraph):
-            speaker = find_speaker(paragraph[neighbour], context)
+            speaker = speaker_of(paragraph[neighbour])
             if speaker:
                 return speaker
     return None
@@ -426,13 +472,11 @@ _CLAUSE_END = re.compile(r"(?:[.!?…][\"”’»)]*|[;:,][\"”’»)]*|\s[—�
 
 def _straight_to_curly(sentence: str) -> str:
     """Straight double quotes → “ ” (opening, closing alternately)."""
-    out, opening = [], True
-    for char in sentence:
-        if char == '"':
-            out.append("“" if opening else "”")
-            opening = not opening
-        else:
-            out.append(char)
+    pieces = sentence.split('"')
+    out = [pieces[0]]
+    for number, piece in enumerate(pieces[1:]):
+        out.append("“" if number % 2 == 0 else "”")
+        out.append(piece)
     return "".join(out)
 
 
@@ -516,7 +560,8 @@ class Sentences:
     text: str
     paragraphs: list[list[str]]
     candidates: list[tuple[int, int]]
-    tokens: list[tuple[list[str], dict[str, int]]]
+    tokens: list[tuple[list[str], list[str]]]  # (word tokens, kind of each token) per candidate
+    speakers: dict[str, str | None] = field(default_factory=dict)  # filled as speakers are found
 
 
 def split_for_evidence(text: str) -> Sentences:
@@ -529,7 +574,7 @@ def split_for_evidence(text: str) -> Sentences:
     tokens = []
     for p, s in candidates:
         words = WORD.findall(strip_dateline(paragraphs[p][s]).lower())
-        tokens.append((words, dict(Counter(token_kinds(words)))))
+        tokens.append((words, token_kinds(words)))
     return Sentences(text, paragraphs, candidates, tokens)
 
 
@@ -555,7 +600,7 @@ def find_evidence(
     rows = list(range(len(split.candidates)))
     if frame is not None:
         kind = FRAME_KIND[frame]
-        rows = [row for row in rows if split.tokens[row][1].get(kind)] or rows
+        rows = [row for row in rows if kind in split.tokens[row][1]] or rows
     rows = rows[:MAX_CANDIDATES]
     if not rows:
         return ()
@@ -567,6 +612,6 @@ def find_evidence(
         if rank > 0 and scores[i] < min_score:
             break
         p, s = candidates[i]
-        speaker = _attributed_to(paragraphs[p], s, split.text)
+        speaker = _attributed_to(paragraphs[p], s, split.text, split.speakers)
         chosen.append(format_evidence(strip_dateline(paragraphs[p][s]), speaker))
     return tuple(chosen)

@@ -112,18 +112,11 @@ class Classifier:
         self.features: ArticleFeatures = features
         self.heads = {label: LinearHead.from_calibrated(pipelines[label].steps[-1][1]) for label in LABELS}
 
-    def scores(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
-        """Raw calibrated probabilities per label (frames: P(frame | relevant)), no gating."""
-        if not pairs:
-            return {label: np.zeros(0) for label in LABELS}
-        matrix = self.features.transform(to_inputs(pairs))
-        return {label: self.heads[label].proba(matrix) for label in LABELS}
-
     def sentence_scorer(self, frame: str) -> Scorer:
         """A function scoring sentences with one frame's weights (used for evidence)."""
         head = self.heads[frame]
 
-        def score(sentences: Sequence[tuple[list[str], dict[str, int]]]) -> np.ndarray:
+        def score(sentences: Sequence[tuple[list[str], list[str]]]) -> np.ndarray:
             return head.proba_parts(*sentence_parts(self.features, sentences))
 
         return score

@@ -10,6 +10,7 @@ already made for evidence (`classifiers.evidence.Sentences`), so nothing is toke
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ import scipy.sparse as sp
 from classifiers.aboutness import N_FEATURES, kind_profile
 from classifiers.features import ArticleFeatures, hash_rows, unit_rows
 
-SentenceTokens = tuple[list[str], dict[str, int]]  # (lower-cased word tokens, count per kind)
+SentenceTokens = tuple[list[str], list[str]]  # (lower-cased word tokens, kind of each token)
 
 
 def sentence_parts(
@@ -29,11 +30,5 @@ def sentence_parts(
     words = unit_rows(hash_rows(grams, features.word_buckets))
     if not sentences:
         return words, np.zeros((0, N_FEATURES), dtype=np.float32)
-    profiles = np.vstack([kind_profile(kinds, len(tokens)) for tokens, kinds in sentences])
+    profiles = np.vstack([kind_profile(Counter(kinds), len(tokens)) for tokens, kinds in sentences])
     return words, profiles * features.profile_weight
-
-
-def sentence_matrix(features: ArticleFeatures, sentences: Sequence[SentenceTokens]) -> sp.csr_matrix:
-    """One feature row per sentence, in the columns of `features.transform`."""
-    words, profiles = sentence_parts(features, sentences)
-    return sp.hstack([words, sp.csr_matrix(profiles)], format="csr")

@@ -73,15 +73,19 @@ def _serve(scenario: Scenario, out: Connection, stop: Event) -> None:
             data = body.replace(_PLACEHOLDER.encode(), server.base_url.encode())
             server.route(path, body=data, content_type=content_type, delay=scenario.latency)
         out.send([s.base_url for s in servers])
+        ready = time.process_time()
         stop.wait()
+        out.send(time.process_time() - ready)  # CPU seconds spent serving
     finally:
         for server in servers:
             server.close()
 
 
 @contextmanager
-def serving(scenario: Scenario) -> Iterator[list[str]]:
-    """Run the scenario's hosts in a child process; yield their base URLs."""
+def serving(scenario: Scenario, cpu: dict[str, float] | None = None) -> Iterator[list[str]]:
+    """Run the scenario's hosts in a child process; yield their base URLs.
+
+    `cpu["server"]` receives the CPU seconds the server process spent serving."""
     if scenario.hosts > _MAX_HOSTS:
         raise ValueError(f"at most {_MAX_HOSTS} hosts")
     context = multiprocessing.get_context("spawn")
@@ -93,6 +97,8 @@ def serving(scenario: Scenario) -> Iterator[list[str]]:
         yield receive.recv()
     finally:
         stop.set()
+        if cpu is not None and receive.poll(10):
+            cpu["server"] = receive.recv()
         process.join(10)
 
 
@@ -156,14 +162,16 @@ def run_cycle(scenario: Scenario, bases: list[str], relay: bool) -> dict[str, fl
                 pass
             if loop:
                 loop.start()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             summary = orchestrator.run_cycle(runtime.store.due_feeds())
             elapsed = time.perf_counter() - start
+            main_cpu = time.process_time() - cpu_start
         result = {
             "articles": float(summary.new_articles),
             "elapsed": elapsed,
             "failed": float(summary.feeds_failed + len(summary.failures)),
             "delay": settings.per_host_delay,
+            "main_cpu": main_cpu,
         }
         if loop:
             runtime.relay(sender, linger=60.0)  # what is left once the cycle is over
@@ -201,10 +209,12 @@ def _latencies(runtime) -> dict[str, float]:  # type: ignore[no-untyped-def]
 
 
 def in_fresh_process(scenario: Scenario, relay: bool = False) -> dict[str, float]:
-    with serving(scenario) as bases:
+    cpu: dict[str, float] = {}
+    with serving(scenario, cpu) as bases:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            return pool.submit(run_cycle, scenario, bases, relay).result()
+            result = pool.submit(run_cycle, scenario, bases, relay).result()
+    return {**result, "server_cpu": cpu.get("server", float("nan"))}
 
 
 def classification_line(pages: list[tuple[bytes, str]]) -> str:
@@ -262,6 +272,12 @@ def main() -> None:
         f"{run['failed']:.0f} feeds failed)"
     )
     print(f"ratio end-to-end / raw extraction: {rate / raw:.2f} (goal >= 0.8)")
+    per = 1000 / run["articles"]
+    print(
+        f"CPU per article beside extraction: main process {run['main_cpu'] * per:.1f} ms "
+        f"(fetching, feeds, store), page server {run['server_cpu'] * per:.1f} ms; "
+        f"trafilatura alone {cores * 1000 / raw:.1f} ms"
+    )
     big_memory = (run["rss_main"], run["rss_worker"])
 
     run = in_fresh_process(polite, relay=True)

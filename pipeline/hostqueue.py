@@ -7,6 +7,9 @@ that only ever take work whose host is ready now: not busy (per-host concurrency
 its next allowed start in `HostPacing`. When no host is ready the workers wait, without a
 task, until the earliest host becomes ready or new work arrives.
 
+A `group` (the feed a page belongs to) can be limited to `group_limit` running tasks, so a
+feed whose links lead to many hosts that never answer ties up some workers, never all.
+
 Tasks marked `holds=True` (article pages) also take one of `max_held` slots that stays taken
 after the task returns, until the caller releases it (when the page has been extracted). That
 bounds the pages waiting in memory for the CPU stage, whatever the number of feeds.
@@ -34,6 +37,7 @@ class _Task:
     future: Future[Any]
     holds: bool
     seq: int  # submission order, to serve ready hosts oldest-first
+    group: object | None = None  # e.g. the feed a page belongs to, for `group_limit`
 
 
 @dataclass
@@ -59,6 +63,7 @@ class HostQueue:
         ready_at: Callable[[str], float],
         *,
         max_held: int | None = None,
+        group_limit: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wait: Callable[[threading.Condition, float], object] | None = None,
         name: str = "fetch",
@@ -72,6 +77,8 @@ class HostQueue:
         self._cond = threading.Condition()
         self._hosts: dict[str, _Host] = {}
         self._held = 0
+        self._group_limit = group_limit
+        self._group_running: dict[object, int] = {}
         self._seq = 0
         self._closed = False
         self._threads = [
@@ -81,19 +88,24 @@ class HostQueue:
             thread.start()
 
     # ------------------------------------------------------------------ public
-    def submit(self, host: str, fn: Callable[..., Any], *, holds: bool = False) -> Future[Any]:
+    def submit(
+        self, host: str, fn: Callable[..., Any], *, holds: bool = False, group: object | None = None
+    ) -> Future[Any]:
         """Queue `fn` behind earlier work for `host`; its result arrives in the returned Future.
 
         With `holds=True`, `fn` is called with a `release` callable and keeps one of the
         `max_held` slots until it (or a callback it registers) calls `release`; if `fn` raises
-        the slot is released for it. Cancelling the Future before the task starts drops it.
+        the slot is released for it. At most `group_limit` tasks of one `group` run at once
+        (queued ones wait without holding a worker). Cancelling the Future before the task
+        starts drops it.
         """
         future: Future[Any] = Future()
         with self._cond:
             if self._closed:
                 raise RuntimeError("the host queue is closed")
             self._seq += 1
-            self._hosts.setdefault(host, _Host()).tasks.append(_Task(fn, future, holds, self._seq))
+            task = _Task(fn, future, holds, self._seq, group)
+            self._hosts.setdefault(host, _Host()).tasks.append(task)
             self._cond.notify()
         return future
 
@@ -136,8 +148,12 @@ class HostQueue:
             task = host.tasks[0]
             if task.holds and self._max_held is not None and self._held >= self._max_held:
                 continue
-            # Among ready hosts, serve the one whose head task was queued first (FIFO overall).
-            if best is None or task.seq < best[1].seq:
+            if self._group_full(task.group):
+                continue
+            # Among ready hosts: pages for the CPU stage first (while slots are free, so the
+            # extraction processes start early instead of waiting for every feed's poll), then
+            # the task queued first.
+            if best is None or (not task.holds, task.seq) < (not best[1].holds, best[1].seq):
                 best = (name, task)
         return best
 
@@ -171,10 +187,22 @@ class HostQueue:
                 self._hosts[name].busy = True
                 if task.holds:
                     self._held += 1
+                if task.group is not None:
+                    self._group_running[task.group] = self._group_running.get(task.group, 0) + 1
             self._run(task)
             with self._cond:
                 self._hosts[name].busy = False
+                if task.group is not None:
+                    left = self._group_running.pop(task.group) - 1
+                    if left:
+                        self._group_running[task.group] = left
                 self._cond.notify_all()
+
+    def _group_full(self, group: object | None) -> bool:
+        """True when `group` already runs `group_limit` tasks (lock held)."""
+        if group is None or self._group_limit is None:
+            return False
+        return self._group_running.get(group, 0) >= self._group_limit
 
     def _run(self, task: _Task) -> None:
         released = threading.Event()

@@ -237,6 +237,7 @@ def process_article(
 
 
 _NO_FETCH = "article fetching is switched off"
+_BUDGET_CHECK = 0.2  # seconds between two checks of the feeds' and the cycle's budgets
 
 
 # ---------------------------------------------------------------------- one feed
@@ -354,6 +355,9 @@ class Orchestrator:
             options.workers,
             self.fetcher.pacing.ready_at,
             max_held=4 * cpus,
+            # A feed linking to many hosts that never answer can tie up half the workers until
+            # its budget ends, never all of them (its own host is one at a time anyway).
+            group_limit=max(1, options.workers // 2),
             clock=self.clock,
             wait=self.fetcher.pacing.wait,
         )
@@ -443,16 +447,19 @@ class _Cycle:
         for feed in self.feeds:
             feed.poll = self.o.fetch_queue.submit(host_key(feed.config.url), self._poll_task(feed))
             feed.poll.add_done_callback(lambda f, feed=feed: self._report_poll_crash(feed, f))
-        unfinished = len(self.feeds)
-        while unfinished:
+        checked = float("-inf")
+        while len(self.done) < len(self.feeds):
             try:
-                kind, target, payload = self.events.get(timeout=self._until_next_deadline())
+                kind, target, payload = self.events.get(timeout=_BUDGET_CHECK)
             except queue.Empty:
                 pass
             else:
                 self._handle(kind, target, payload)
-            self._enforce_budgets()
-            unfinished = sum(not f.finished for f in self.feeds)
+            # Budgets are seconds long: checking them a few times a second is enough, and
+            # keeps this loop cheap with hundreds of feeds.
+            if self.clock() - checked >= _BUDGET_CHECK:
+                checked = self.clock()
+                self._enforce_budgets()
         return list(self.done)
 
     # ------------------------------------------------------------------ work for the queue
@@ -529,8 +536,9 @@ class _Cycle:
             if not self.options.fetch_articles:
                 self._commit(article, summary_extraction(entry, _NO_FETCH, "summary_only"), None)
                 continue
+            # grouped by feed: one feed's pages run on at most half the fetch workers
             article.fetch = self.o.fetch_queue.submit(
-                host_key(entry.link), self._page_task(article), holds=True
+                host_key(entry.link), self._page_task(article), holds=True, group=feed
             )
             article.fetch.add_done_callback(lambda f, a=article: self._report_crash(a, f))
 
@@ -611,11 +619,6 @@ class _Cycle:
             self.on_feed_done(feed.outcome)
 
     # ------------------------------------------------------------------ budgets
-    def _until_next_deadline(self) -> float:
-        deadlines = [f.deadline for f in self.feeds if f.polled and not f.finished]
-        soonest = min([self.deadline, *deadlines]) - self.clock()
-        return min(max(soonest, 0.0), 1.0)
-
     def _enforce_budgets(self) -> None:
         now = self.clock()
         for feed in self.feeds:

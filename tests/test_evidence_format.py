@@ -84,3 +84,15 @@ def test_formatted_evidence_is_still_found_in_the_article_by_the_archive() -> No
     assert evidence["pro_city_inclusion"][0].endswith("(— Ana Ruiz)")
     _, found = highlight(text, evidence)
     assert [e.anchor is not None for e in found] == [True, True]
+
+
+def test_speakers_are_found_in_the_new_corpus_languages() -> None:
+    from classifiers.evidence import find_speaker
+
+    assert find_speaker('"I confini li decidiamo noi", ha dichiarato il ministro Paolo Verdi.') == (
+        "ministro Paolo Verdi"
+    )
+    assert find_speaker('"Wij bepalen wie binnenkomt", zei burgemeester Anna de Vries.') == (
+        "burgemeester Anna de Vries"
+    )
+    assert find_speaker('"My decydujemy" – powiedział burmistrz Jan Kowalski.') == "burmistrz Jan Kowalski"

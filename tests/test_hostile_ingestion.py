@@ -180,3 +180,31 @@ def test_feed_with_conditional_get_off_sends_no_validators(sqlite_store: Store, 
             orchestrator.process_feed(feed, state)
     assert len(site.requests) == 2
     assert all("if-none-match" not in {k.lower() for k in r.headers} for r in site.requests)
+
+
+def test_log_lines_and_rich_tables_show_foreign_control_characters_inertly() -> None:
+    import io
+    import logging
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from pipeline.logs import PlainFormatter
+    from pipeline.sanitize import SafeConsole
+
+    record = logging.LogRecord("compactwatch", logging.WARNING, __file__, 1, "feed %s: %s", None, None)
+    record.args = ("Wire\x1b[2J", "HTTP 500\r\n2026-12-06 WARNING forged line")
+    line = PlainFormatter().format(record)
+    assert "\x1b" not in line and "\n" not in line and "\r" not in line and "\\x1b[2J" in line
+
+    out = io.StringIO()
+    console = SafeConsole(file=out, force_terminal=True, color_system="standard", width=200)
+    table = Table()
+    table.add_column("title")
+    table.add_row(Text("Pact \x1b]0;owned\x07 \x1b[31mred\x9b2J"))
+    console.print(table)
+    console.print("[bold]our own styling[/]")
+    shown = out.getvalue()
+    assert "\x1b]0;" not in shown and "\x1b[31m" not in shown and "\x9b" not in shown
+    assert "\\x1b[31mred" in shown
+    assert "\x1b[1mour own styling" in shown  # Rich's own codes still work

@@ -41,9 +41,10 @@ def _copy_cookie(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"cw_session": client.cookies.get("cw_session")}
 
 
-def test_cookie_replayed_after_logout_gets_the_login_page_and_cannot_write_labels(
-    sqlite_store: Store, article: int
-) -> None:
+def test_cookie_replayed_after_logout_gets_the_login_page_and_cannot_write_labels(store: Store) -> None:
+    sqlite_store = store  # runs on SQLite and on PostgreSQL
+    feed = add_feed(store, "https://a.example/rss", name="Harbour Chronicle")
+    article = seed(store, feed, title="Mayors ask for a formal role in the compact review", city=0.8)
     client = login(client_for(sqlite_store))
     page = client.get(f"/articles/{article}")
     form = form_data(page.text, f"/articles/{article}/labels")

@@ -169,9 +169,12 @@ def test_feed_with_fifty_hung_links_finishes_within_its_budget_and_keeps_its_goo
         feed_budget=1.0,  # a tiny budget: the hung pages can never make it
         cycle_budget=60.0,
     )
-    with good_site, Orchestrator(
-        sqlite_store, fixed_classify, options, single_channel("#alerts"), extract_in_processes=False
-    ) as orchestrator:
+    with (
+        good_site,
+        Orchestrator(
+            sqlite_store, fixed_classify, options, single_channel("#alerts"), extract_in_processes=False
+        ) as orchestrator,
+    ):
         summary = orchestrator.run_cycle(sqlite_store.due_feeds())
     assert summary.feeds_ok == 1
     articles = {a.url: a for a in sqlite_store.articles(_all())}

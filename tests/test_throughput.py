@@ -304,3 +304,42 @@ def test_pages_held_for_extraction_are_bounded_whatever_the_number_of_hosts() ->
     finally:
         queue.close()
     assert most[0] <= 3
+
+
+def test_a_feed_linking_to_many_hung_hosts_leaves_fetch_workers_for_other_feeds(
+    hosts: tuple[LocalServer, LocalServer], sqlite_store: Store
+) -> None:
+    a, b = hosts
+    hung_hosts = [LocalServer(f"127.0.0.{10 + n}") for n in range(6)]
+    try:
+        for server in hung_hosts:
+            server.route("/story", hang=True)
+        hostile = [(f"Never loads {n}", s.url("/story"), "Its summary.") for n, s in enumerate(hung_hosts)]
+        a.route("/feed", body=rss(a.base_url, hostile), content_type="application/rss+xml")
+        good = []
+        for i in range(3):
+            title = f"Mayors and the migration compact review, report {i}"
+            b.route(f"/g{i}", body=page(title), content_type="text/html")
+            good.append((title, b.url(f"/g{i}"), "Summary."))
+        b.route("/feed", body=rss(b.base_url, good), content_type="application/rss+xml")
+        sqlite_store.sync_feeds(
+            [FeedConfig(name="Hostile", url=a.url("/feed")), FeedConfig(name="Good", url=b.url("/feed"))]
+        )
+        options = CycleOptions(
+            fetch=FetchOptions(allow_private_networks=True, timeout=60.0, connect_timeout=5.0),
+            workers=4,
+            feed_budget=3.0,
+        )
+        with Orchestrator(
+            sqlite_store, keyword_classify, options, single_channel("#alerts"), extract_in_processes=False
+        ) as orchestrator:
+            orchestrator.run_cycle(sqlite_store.due_feeds())
+    finally:
+        for server in hung_hosts:
+            server.close()
+    statuses = {a.url: a.extraction_status for a in sqlite_store.articles()}
+    # The hostile feed could tie up two of the four workers, never all of them, so the good
+    # feed's pages were fetched within its budget...
+    assert [statuses[b.url(f"/g{i}")] for i in range(3)] == ["ok"] * 3
+    # ...while the hung pages fell back to their summaries when the hostile feed's budget ended.
+    assert {statuses[s.url("/story")] for s in hung_hosts} == {"over_budget"}

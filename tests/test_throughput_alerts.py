@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from alerts.local_slack import LocalSlack
+from alerts.local_slack import Failure, LocalSlack
 from alerts.relay import RelayReport, SlackSender, relay_alerts
 from alerts.relay_loop import RelayLoop, relay_until_done
 from alerts.routing import BurstPolicy
@@ -44,6 +44,30 @@ def test_relaying_until_done_delivers_more_than_one_batch_one_by_one(
     assert report.sent == report.delivered == 73
     assert len(slack.posts()) == 73
     assert sqlite_store.alert_counts() == {"sent": 73}
+
+
+def test_relaying_until_done_waits_out_a_short_rate_limit_when_allowed_to_linger(
+    sqlite_store: Store, slack: LocalSlack
+) -> None:
+    feed = add_feed(sqlite_store, "https://feeds.example.org/rss")
+    for _ in range(3):
+        stored_article(sqlite_store, feed)
+    slack.fail_next("chat.postMessage", Failure("ratelimited", retry_after=1))
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        threading.Event().wait(seconds)
+
+    def one_pass(last_post: dict[str, float]) -> RelayReport:
+        return relay_alerts(sqlite_store, sender(slack), channel_interval=0.0, last_post=last_post)
+
+    report = relay_until_done(one_pass, sqlite_store, linger=30.0, sleep=nap)
+    # The 429 held the channel (nothing overtook the first alert); the relay waited for the
+    # Retry-After instead of leaving the alerts for the next run, and then sent all three.
+    assert report.rescheduled >= 1 and naps
+    assert report.delivered == 3 and sqlite_store.alert_counts() == {"sent": 3}
+    assert len(slack.posts()) == 3
 
 
 def test_summary_count_includes_alerts_delivered_in_burst_summaries(

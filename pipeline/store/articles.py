@@ -448,20 +448,28 @@ def _find_story(
             return session.get(StoryRow, story_id)
     if not fingerprint.text_hash:
         return None  # no text: a title-only SimHash says little, keep it a story of its own
-    candidates = session.execute(
-        select(ArticleRow.story_id, ArticleRow.simhash, ArticleRow.title_key)
+    if fingerprint.title_key and len(fingerprint.title_key) >= 20:
+        story_id = session.scalar(  # same normalised title: one probe of the title_key index
+            select(ArticleRow.story_id)
+            .where(
+                ArticleRow.title_key == fingerprint.title_key,
+                ArticleRow.fetched_at >= since,
+                ArticleRow.story_id.is_not(None),
+            )
+            .order_by(ArticleRow.id.desc())
+            .limit(1)
+        )
+        if story_id is not None:
+            return session.get(StoryRow, story_id)
+    recent = session.execute(
+        select(ArticleRow.story_id, ArticleRow.simhash)
         .where(ArticleRow.fetched_at >= since, ArticleRow.story_id.is_not(None))
         .order_by(ArticleRow.id.desc())
         .limit(5000)
     ).all()
-    for story_id, simhash, title_key in candidates:
-        same_title = (
-            bool(fingerprint.title_key)
-            and len(fingerprint.title_key) >= 20
-            and (title_key == fingerprint.title_key)
-        )
-        near = bin((simhash ^ fingerprint.simhash) & ((1 << 64) - 1)).count("1") <= max_distance
-        if same_title or near:
+    mask = (1 << 64) - 1
+    for story_id, simhash in recent:
+        if ((simhash ^ fingerprint.simhash) & mask).bit_count() <= max_distance:
             return session.get(StoryRow, story_id)
     return None
 
