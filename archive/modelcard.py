@@ -92,7 +92,7 @@ def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
 
 
-METRIC_KEYS = ("precision", "recall", "f1", "support")
+METRIC_KEYS = ("precision", "recall", "f1", "support", "accuracy", "positives", "predicted")
 
 
 def _metric_row(name: str, entry: Any) -> dict[str, Any] | None:
@@ -102,6 +102,8 @@ def _metric_row(name: str, entry: Any) -> dict[str, Any] | None:
     for key in METRIC_KEYS:
         value = entry.get(key)
         row[key] = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if row["positives"] == 0:  # a family with nothing to find: only "no alert" can be right
+        row["precision"] = row["recall"] = row["f1"] = None
     return row
 
 

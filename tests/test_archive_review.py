@@ -99,9 +99,29 @@ def test_models_page_shows_the_test_sets_caveat_and_per_family_scores_beside_the
             "description": "Written apart from the training data by a helper who saw only the definitions.",
             "caveat": "Synthetic texts in our own words; real coverage will score lower.",
             "per_label": {"relevant": scores(0.91, 0.87, 0.889, 120)},
-            "per_family": {"passing_mention": scores(1.0, 0.93, 0.964, 45)},
+            "per_family": {
+                "relevant": scores(1.0, 0.93, 0.964, 45),
+                "passing_mention": {
+                    "precision": 0.0,
+                    "support": 77,
+                    "positives": 0,
+                    "predicted": 8,
+                    "accuracy": 0.8961,
+                },
+            },
             "per_language": {"it": scores(0.8, 0.667, 0.727, 12)},
-            "baseline": {"per_family": {"passing_mention": scores(0.5, 0.4, 0.444, 45)}},
+            "baseline": {
+                "per_family": {
+                    "relevant": scores(0.5, 0.4, 0.444, 45),
+                    "passing_mention": {
+                        "precision": 0.0,
+                        "support": 77,
+                        "positives": 0,
+                        "predicted": 61,
+                        "accuracy": 0.2078,
+                    },
+                }
+            },
         },
     }
     (tmp_path / "models").mkdir()
@@ -110,6 +130,9 @@ def test_models_page_shows_the_test_sets_caveat_and_per_family_scores_beside_the
     page = client.get("/models").text
     assert "Synthetic texts in our own words; real coverage will score lower." in page
     assert "Per family" in page and "passing mention" in page and "0.964" in page and "0.444" in page
+    passing = page[page.index("<b>passing mention</b>") :].split("</tr>")[0]
+    assert "0.896" in passing and "0.208" in passing and ">8<" in passing and ">61<" in passing
+    assert "0.000" not in passing  # precision means nothing where there is nothing to find
     assert "Per language" in page and "0.727" in page
 
 
