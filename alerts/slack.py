@@ -45,6 +45,8 @@ PERMANENT_ERRORS = frozenset(
         "team_access_not_granted",
     }
 )
+
+
 @dataclass(frozen=True)
 class AlertStyle:
     """How a channel wants its alerts. Comms people read headlines, frames and quotes; raw
