@@ -63,6 +63,18 @@ def test_database_that_accepts_and_never_answers_gives_a_one_line_error(silent_s
     assert "timeout" in message.lower() or "timed out" in message.lower()
 
 
+def feeds_list(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`compactwatch feeds list` as a user runs it: a real process, its stderr captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "feeds", "list"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_cli_start_up_against_a_hung_database_prints_one_line(silent_server: int, tmp_path: Path) -> None:
     (tmp_path / "feeds.yaml").write_text("feeds: []\n")
     env = {
@@ -71,14 +83,7 @@ def test_cli_start_up_against_a_hung_database_prints_one_line(silent_server: int
         "COMPACTWATCH_DATABASE_CONNECT_TIMEOUT": "1",
         "COMPACTWATCH_FEEDS": str(tmp_path / "feeds.yaml"),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "feeds", "list"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = feeds_list(env, tmp_path)
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: database unavailable"), result.stderr
@@ -126,14 +131,7 @@ def test_corrupted_sqlite_file_gives_one_line_naming_the_file_and_a_restore(tmp_
         "DATABASE_URL": f"sqlite:///{path}",
         "COMPACTWATCH_FEEDS": str(tmp_path / "feeds.yaml"),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "feeds", "list"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = feeds_list(env, tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
