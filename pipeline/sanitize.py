@@ -75,6 +75,12 @@ def clean_optional(value: object, field: str, *, single_line: bool = True) -> st
     return cleaned or None
 
 
+def _visible(match: re.Match[str]) -> str:
+    """One control character as a visible escape: `\\x1b`, `\\u202e`."""
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -86,9 +92,7 @@ def escape_terminal(value: object) -> str:
     Used on top of `clean_text` (defence in depth): data stored before cleaning existed,
     or reaching a terminal by another path, still cannot drive it."""
     text = value if isinstance(value, str) else str(value)
-    return _TERMINAL_UNSAFE.sub(
-        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
-    )
+    return _TERMINAL_UNSAFE.sub(_visible, text)
 
 
 def public_reason(error: BaseException, prefix: str = "internal error") -> str:
@@ -124,6 +128,4 @@ class SafeConsole(Console):
 def _escape_segment(text: str) -> str:
     if not _SEGMENT_UNSAFE.search(text):
         return text
-    return _SEGMENT_UNSAFE.sub(
-        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
-    )
+    return _SEGMENT_UNSAFE.sub(_visible, text)

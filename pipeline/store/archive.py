@@ -40,7 +40,6 @@ from sqlalchemy import (
     select,
     table,
     true,
-    type_coerce,
 )
 from sqlalchemy.orm import aliased
 
@@ -60,6 +59,7 @@ from pipeline.store.archive_records import (
     Page,
     ReviewItem,
 )
+from pipeline.store.article_sql import article_date
 from pipeline.store.search_syntax import (
     FOLD_FROM,
     FOLD_TO,
@@ -82,7 +82,6 @@ from pipeline.store.tables import (
     FeedRow,
     LabelRow,
     StoryRow,
-    UTCDateTime,
 )
 
 REVIEW_BAND = 0.05  # scores this close to each other are equally uncertain
@@ -143,17 +142,7 @@ class ArchiveQueries:
     # ------------------------------------------------------------------ expressions
     def article_date(self) -> ColumnElement[datetime]:
         """Published time when plausible, else fetch time: sorting, filters and trends."""
-        expr = case(
-            (
-                or_(
-                    ArticleRow.published_at.is_(None),
-                    ArticleRow.published_at > ArticleRow.fetched_at,
-                ),
-                ArticleRow.fetched_at,
-            ),
-            else_=ArticleRow.published_at,
-        )
-        return type_coerce(expr, UTCDateTime())
+        return article_date()
 
     def effective(self, label: str) -> ColumnElement[bool]:
         corr = self.corr[label]

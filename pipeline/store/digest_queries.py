@@ -21,19 +21,17 @@ crash mid-send leaves `sending`: outcome unknown, never re-sent blindly (only `-
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ScalarSelect, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
 
 from pipeline.records import StoredArticle
+from pipeline.store.article_sql import CHUNK, latest_classification_id, latest_corrections
 from pipeline.store.store import Store, stored_article_from_rows
 from pipeline.store.tables import ArticleRow, ClassificationRow, DigestRow, FeedRow, LabelRow
-
-CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
 
 #: A failing feed is worth telling readers about once it has been failing this long (the
 #: ops warning in alerts/feed_health.py uses the same default): a single 503 is not news.
@@ -68,16 +66,6 @@ class DigestDelivery:
 
 
 # --------------------------------------------------------------------------- articles
-def _latest_classification_id() -> ScalarSelect[int]:
-    """The newest classification row id of the outer article (a re-run model wins).
-
-    Correlated on articles.id so it reads one article's rows through the article_id index;
-    built on an alias so it never correlates with the outer ClassificationRow instead.
-    """
-    newer = aliased(ClassificationRow)
-    return select(func.max(newer.id)).where(newer.article_id == ArticleRow.id).scalar_subquery()
-
-
 def relevant_articles(store: Store, start: datetime, end: datetime) -> list[StoredArticle]:
     """Candidate relevant articles found in [start, end), with corrections attached.
 
@@ -95,7 +83,7 @@ def relevant_articles(store: Store, start: datetime, end: datetime) -> list[Stor
         .outerjoin(
             ClassificationRow,
             (ClassificationRow.article_id == ArticleRow.id)
-            & (ClassificationRow.id == _latest_classification_id()),
+            & (ClassificationRow.id == latest_classification_id()),
         )
         .where(ArticleRow.fetched_at >= start, ArticleRow.fetched_at < end)
         .where(or_(ClassificationRow.relevant.is_(True), touched))
@@ -103,7 +91,7 @@ def relevant_articles(store: Store, start: datetime, end: datetime) -> list[Stor
     )
     with store.reading() as session:
         rows = session.execute(query).all()
-        corrections = _corrections(session, [article.id for article, _, _ in rows])
+        corrections = latest_corrections(session, [article.id for article, _, _ in rows])
         return [
             # the digest quotes evidence, never the body: leave the text out of memory
             replace(
@@ -111,17 +99,6 @@ def relevant_articles(store: Store, start: datetime, end: datetime) -> list[Stor
             )
             for article, feed_name, cls in rows
         ]
-
-
-def _corrections(session: Session, ids: Sequence[int]) -> dict[int, dict[str, bool]]:
-    """Latest analyst value per (article, label); later rows overwrite earlier ones."""
-    out: dict[int, dict[str, bool]] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        labels = session.scalars(select(LabelRow).where(LabelRow.article_id.in_(chunk)).order_by(LabelRow.id))
-        for label in labels:
-            out.setdefault(label.article_id, {})[label.label] = bool(label.value)
-    return out
 
 
 def outlets_covering_before(store: Store, outlets: Iterable[str], before: datetime) -> set[str]:

@@ -17,39 +17,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select, type_coerce
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from pipeline.records import BLOCKED_ADDRESS, AlertTarget
 from pipeline.shifts import ENDS_NOTIFIED, ArticlePoint, Finding, Reconciled, StoredFinding
+from pipeline.store.article_sql import CHUNK, article_date, latest_classification_id, latest_corrections
 from pipeline.store.store import Store, utcnow
 from pipeline.store.tables import (
     AlertRow,
     ArticleRow,
     ClassificationRow,
     FeedRow,
-    LabelRow,
     ShiftFindingRow,
-    UTCDateTime,
 )
 
-CHUNK = 500
 FRAMES = ("pro_city_inclusion", "sovereignty_framing")
 SHIFT_KINDS = ("shift_finding", "shift_ended", "daily_brief")
 
 TargetsFn = Callable[[Finding], Sequence[AlertTarget]]
-
-
-def _article_date() -> object:
-    expr = case(
-        (
-            (ArticleRow.published_at.is_(None)) | (ArticleRow.published_at > ArticleRow.fetched_at),
-            ArticleRow.fetched_at,
-        ),
-        else_=ArticleRow.published_at,
-    )
-    return type_coerce(expr, UTCDateTime())
 
 
 # --------------------------------------------------------------------------- points
@@ -59,8 +46,7 @@ def article_points(store: Store, since: datetime, until: datetime) -> list[Artic
     An article's date is never after its fetch time, so `fetched_at >= since` (indexed) is a
     safe superset of the members of those stories.
     """
-    newer = aliased(ClassificationRow)
-    latest = select(func.max(newer.id)).where(newer.article_id == ArticleRow.id).scalar_subquery()
+    latest = latest_classification_id()
     outlet = func.coalesce(func.nullif(ArticleRow.outlet, ""), FeedRow.name)
     query = (
         select(
@@ -85,7 +71,7 @@ def article_points(store: Store, since: datetime, until: datetime) -> list[Artic
     )
     with store.reading() as session:
         rows = session.execute(query).all()
-        corrections = _corrections(session, [r[0] for r in rows])
+        corrections = latest_corrections(session, [r[0] for r in rows])
         kept = []
         for aid, story_id, title, url, outlet_name, language, relevant, city, sov in rows:
             labels = {
@@ -122,20 +108,9 @@ def article_points(store: Store, since: datetime, until: datetime) -> list[Artic
     return points
 
 
-def _corrections(session: Session, ids: Sequence[int]) -> dict[int, dict[str, bool]]:
-    out: dict[int, dict[str, bool]] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        for label in session.scalars(
-            select(LabelRow).where(LabelRow.article_id.in_(chunk)).order_by(LabelRow.id)
-        ):
-            out.setdefault(label.article_id, {})[label.label] = bool(label.value)
-    return out
-
-
 def _story_starts(session: Session, story_ids: Sequence[int]) -> dict[int, datetime]:
     """When each story began: the earliest date of any member (relevant or not)."""
-    date = _article_date()
+    date = article_date()
     out: dict[int, datetime] = {}
     for start in range(0, len(story_ids), CHUNK):
         chunk = story_ids[start : start + CHUNK]
@@ -149,7 +124,7 @@ def _story_starts(session: Session, story_ids: Sequence[int]) -> dict[int, datet
 
 
 def _article_dates(session: Session, ids: Sequence[int]) -> dict[int, datetime]:
-    date = _article_date()
+    date = article_date()
     out: dict[int, datetime] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
