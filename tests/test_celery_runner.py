@@ -312,3 +312,21 @@ def test_a_cycle_with_redis_as_the_broker_stores_and_alerts_once(
         assert_stored_once_and_alerted_once(store, farm, slack)
     assert "Connected to redis://" in worker.log()  # the work really went through Redis
     store.close()
+
+
+def test_an_entry_sent_to_a_worker_arrives_whole_including_its_source_outlet() -> None:
+    import json
+
+    from pipeline.celery_runner.tasks import entry_from_json, entry_to_json
+    from pipeline.records import FeedEntry
+
+    entry = FeedEntry(
+        link="https://news.example.org/a",
+        title="Mayors ask for a seat",
+        summary="A letter from forty mayors.",
+        guid="tag:news.example.org,2026:a",
+        published=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        author="Lena Park",
+        source="Common Ground Newsroom",
+    )
+    assert entry_from_json(json.loads(json.dumps(entry_to_json(entry)))) == entry

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -115,29 +115,22 @@ def _stop_process(**_: object) -> None:
 
 # ---------------------------------------------------------------------- records over the wire
 def entry_to_json(entry: FeedEntry) -> dict[str, str | None]:
-    return {
-        "link": entry.link,
-        "title": entry.title,
-        "summary": entry.summary,
-        "guid": entry.guid,
-        "published": entry.published.isoformat() if entry.published else None,
-        "author": entry.author,
-    }
+    """A feed entry as a task argument (JSON only on the broker): every field, the date as ISO."""
+    data = asdict(entry)
+    data["published"] = entry.published.isoformat() if entry.published else None
+    return data
 
 
 def entry_from_json(data: dict[str, Any]) -> FeedEntry:
-    published = data.get("published")
-    return FeedEntry(
-        link=str(data["link"]),
-        title=str(data.get("title") or ""),
-        summary=str(data.get("summary") or ""),
-        guid=data.get("guid"),
-        published=datetime.fromisoformat(published) if published else None,
-        author=data.get("author"),
-    )
+    """The entry back from its task argument; fields a newer sender added are ignored."""
+    values = {f.name: data.get(f.name) for f in fields(FeedEntry) if f.name in data}
+    published = values.get("published")
+    values["published"] = datetime.fromisoformat(published) if published else None
+    values["title"] = str(values.get("title") or "")
+    values["summary"] = str(values.get("summary") or "")
+    return FeedEntry(**values)
 
 
-# ---------------------------------------------------------------------- tasks
 @app.task(name="compactwatch.poll_feed", bind=True, autoretry_for=(StoreError,), max_retries=3)
 def poll_feed_task(self: Any, feed_name: str, token: str | None = None) -> str:
     """Poll one feed under its lease and queue its new entries on the cpu queue."""
