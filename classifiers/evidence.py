@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -144,6 +143,7 @@ def _quote_depth(fragment: str) -> int:
 
 
 _LAST_WORD = re.compile(r"([\w.]+)$")
+_DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")
 
 
 def _is_abbreviation(before: str) -> bool:
@@ -156,7 +156,7 @@ def _is_abbreviation(before: str) -> bool:
         return True
     if len(word) == 1 and word.isalpha():  # an initial: "J. Smith", "Harry S. Truman"
         return True
-    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))  # u.s, e.u, a.m
+    return bool(_DOTTED.fullmatch(word))  # u.s, e.u, a.m
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -550,32 +550,116 @@ def strip_dateline(sentence: str) -> str:
     return _DATELINE.sub("", sentence, count=1)
 
 
-@dataclass(frozen=True)
 class Sentences:
-    """An article split once for evidence: its paragraphs, the candidate sentences (full
-    sentences of a useful length), and each candidate's word tokens and token-kind counts.
-    Both frames' evidence reads the same split, so an article with both frames is split and
-    tokenized only once."""
+    """An article split for evidence, lazily, and shared by both frames' evidence.
 
-    text: str
-    paragraphs: list[list[str]]
-    candidates: list[tuple[int, int]]
-    tokens: list[tuple[list[str], list[str]]]  # (word tokens, kind of each token) per candidate
-    speakers: dict[str, str | None] = field(default_factory=dict)  # filled as speakers are found
+    Evidence reads the candidate sentences in order (full sentences of a useful length with
+    closing punctuation) and stops at MAX_CANDIDATES that use the frame's vocabulary, so
+    paragraphs are split into sentences, and sentences tokenized, only as far as that
+    requires; each split and each tokenization is kept for the other frame. Where the text
+    has no full sentence at all (a list of headings), everything is split and the rule falls
+    back to long-enough lines, then to any line, as the eager version did.
+    """
+
+    def __init__(self, text: str, words: Sequence[str] | None = None) -> None:
+        self.text = text
+        self._words = words  # the lower-cased word tokens of text[:EVIDENCE_CHARS], if known
+        self.speakers: dict[str, str | None] = {}  # filled as speakers are found
+        self._paragraphs = split_paragraphs(text[:EVIDENCE_CHARS])
+        self._sentences: dict[int, list[str]] = {}
+        self._tokens: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
+        self._full: list[tuple[int, int]] = []  # full sentences found so far, in order
+        self._next_paragraph = 0
+        self._kind_words: dict[str, tuple[str, ...]] | None = None
+
+    def sentences_of(self, paragraph: int) -> list[str]:
+        """The sentences of one paragraph (split on first use)."""
+        found = self._sentences.get(paragraph)
+        if found is None:
+            found = self._sentences[paragraph] = split_sentences(self._paragraphs[paragraph])
+        return found
+
+    def tokens_of(self, where: tuple[int, int]) -> tuple[list[str], list[str]]:
+        """(word tokens, kind of each token) of one sentence (tokenized on first use)."""
+        found = self._tokens.get(where)
+        if found is None:
+            words = WORD.findall(strip_dateline(self.sentence(where)).lower())
+            found = self._tokens[where] = (words, token_kinds(words))
+        return found
+
+    def sentence(self, where: tuple[int, int]) -> str:
+        """The text of sentence `where` = (paragraph, index)."""
+        return self.sentences_of(where[0])[where[1]]
+
+    def _full_sentences(self) -> Iterator[tuple[int, int]]:
+        yield from list(self._full)
+        while self._next_paragraph < len(self._paragraphs):
+            p = self._next_paragraph
+            self._next_paragraph += 1
+            for s, sentence in enumerate(self.sentences_of(p)):
+                if len(sentence) >= MIN_SENTENCE_CHARS and _SENTENCE_END.search(sentence):
+                    self._full.append((p, s))
+                    yield p, s
+
+    def may_use(self, paragraph: int, kind: str) -> bool:
+        """Whether a paragraph may use a kind's vocabulary (False means it certainly does not).
+
+        The text is tokenized once and its words of each kind collected; a paragraph holding
+        none of them as a substring cannot have a sentence of that kind, so evidence splits
+        and tokenizes the sentences of the other paragraphs only."""
+        if self._kind_words is None:
+            found = (
+                self._words if self._words is not None else WORD.findall(self.text[:EVIDENCE_CHARS].lower())
+            )
+            words = set(found)
+            by_kind: dict[str, list[str]] = {}
+            for word, word_kind in zip(words, token_kinds(list(words)), strict=True):
+                if word_kind:
+                    by_kind.setdefault(word_kind, []).append(word)
+            self._kind_words = {name: tuple(found) for name, found in by_kind.items()}
+        lowered = self._paragraphs[paragraph].lower()
+        return any(word in lowered for word in self._kind_words.get(kind, ()))
+
+    def _with_kind(self, kind: str, limit: int) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        for p in range(len(self._paragraphs)):
+            if not self.may_use(p, kind):
+                continue
+            for s, sentence in enumerate(self.sentences_of(p)):
+                full = len(sentence) >= MIN_SENTENCE_CHARS and _SENTENCE_END.search(sentence)
+                if full and kind in self.tokens_of((p, s))[1]:
+                    found.append((p, s))
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    def candidates(self, kind: str | None, limit: int = MAX_CANDIDATES) -> list[tuple[int, int]]:
+        """The first `limit` candidate sentences using `kind`'s vocabulary, or, when none
+        does, the first `limit` candidates."""
+        with_kind = self._with_kind(kind, limit) if kind is not None else []
+        if with_kind:
+            return with_kind
+        first: list[tuple[int, int]] = []
+        for where in self._full_sentences():
+            first.append(where)
+            if len(first) >= limit:
+                break
+        if first:
+            return first
+        everything = [(p, s) for p in range(len(self._paragraphs)) for s in range(len(self.sentences_of(p)))]
+        long_enough = [where for where in everything if len(self.sentence(where)) >= MIN_SENTENCE_CHARS]
+        fallback = long_enough or everything
+        if kind is not None:
+            fallback = [where for where in fallback if kind in self.tokens_of(where)[1]] or fallback
+        return fallback[:limit]
 
 
-def split_for_evidence(text: str) -> Sentences:
-    """Split the first EVIDENCE_CHARS of `text` into candidate sentences (see `Sentences`)."""
-    paragraphs = split_into_sentences(text[:EVIDENCE_CHARS])
-    everything = [(p, s) for p, paragraph in enumerate(paragraphs) for s in range(len(paragraph))]
-    long_enough = [(p, s) for p, s in everything if len(paragraphs[p][s]) >= MIN_SENTENCE_CHARS]
-    sentences = [(p, s) for p, s in long_enough if _SENTENCE_END.search(paragraphs[p][s])]
-    candidates = sentences or long_enough or everything
-    tokens = []
-    for p, s in candidates:
-        words = WORD.findall(strip_dateline(paragraphs[p][s]).lower())
-        tokens.append((words, token_kinds(words)))
-    return Sentences(text, paragraphs, candidates, tokens)
+def split_for_evidence(text: str, words: Sequence[str] | None = None) -> Sentences:
+    """The first EVIDENCE_CHARS of `text`, ready to be split into candidate sentences.
+
+    `words`, when the caller has them, are the word tokens of `text[:EVIDENCE_CHARS].lower()`
+    (the featurizer's, see `ArticleFeatures.row_and_tokens`)."""
+    return Sentences(text, words)
 
 
 def find_evidence(
@@ -596,22 +680,16 @@ def find_evidence(
     preferred: the evidence must carry the frame itself, not stand next to it.
     """
     split = text if isinstance(text, Sentences) else split_for_evidence(text)
-    paragraphs = split.paragraphs
-    rows = list(range(len(split.candidates)))
-    if frame is not None:
-        kind = FRAME_KIND[frame]
-        rows = [row for row in rows if kind in split.tokens[row][1]] or rows
-    rows = rows[:MAX_CANDIDATES]
-    if not rows:
+    candidates = split.candidates(FRAME_KIND[frame] if frame is not None else None)
+    if not candidates:
         return ()
-    candidates = [split.candidates[row] for row in rows]
-    scores = np.asarray(scorer([split.tokens[row] for row in rows]), dtype=float)
+    scores = np.asarray(scorer([split.tokens_of(where) for where in candidates]), dtype=float)
     order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
     chosen: list[str] = []
     for rank, i in enumerate(order[:max_items]):
         if rank > 0 and scores[i] < min_score:
             break
         p, s = candidates[i]
-        speaker = _attributed_to(paragraphs[p], s, split.text, split.speakers)
-        chosen.append(format_evidence(strip_dateline(paragraphs[p][s]), speaker))
+        speaker = _attributed_to(split.sentences_of(p), s, split.text, split.speakers)
+        chosen.append(format_evidence(strip_dateline(split.sentence((p, s))), speaker))
     return tuple(chosen)

@@ -143,9 +143,16 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
 
     def row(self, title: str, body: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One article's features as (word columns, word values, profile): the live path."""
+        return self.row_and_tokens(title, body)[0]
+
+    def row_and_tokens(
+        self, title: str, body: str
+    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], list[str]]:
+        """`row`, and the lower-cased word tokens of the body's first `lexical_chars`
+        characters, which evidence reuses rather than tokenizing the same text again."""
         profile, tokens = analyse(title, body, self.lexical_chars)
         columns, values = unit_row(self.ngrams(title, tokens), self.word_buckets)
-        return columns, values, profile * self.profile_weight
+        return (columns, values, profile * self.profile_weight), tokens
 
     def transform(self, X: Sequence[tuple[str, str]]) -> sp.csr_matrix:
         """The feature matrix: one row per (title, body) pair."""

@@ -31,12 +31,12 @@ from scipy.special import expit
 
 from classifiers.card import CARD_FILE
 from classifiers.corpus import FRAMES, LABELS
-from classifiers.evidence import Scorer, Sentences, find_evidence, split_for_evidence
+from classifiers.evidence import EVIDENCE_CHARS, Scorer, Sentences, find_evidence, split_for_evidence
 from classifiers.features import MAX_CHARS, ArticleFeatures, to_inputs
 from classifiers.language import detect_language
 from classifiers.lexicon import passes_gate
 from classifiers.persist import load_model
-from classifiers.sentences import sentence_parts
+from classifiers.sentences import sentence_decisions
 from pipeline.errors import ModelError
 from pipeline.records import Classification, FrameResult
 
@@ -82,6 +82,10 @@ class LinearHead:
         decision = words @ self.weights[:split] + profiles @ self.weights[split:] + self.intercept
         return self._sigmoid(np.asarray(decision).ravel())
 
+    def proba_decisions(self, decisions: np.ndarray) -> np.ndarray:
+        """Probabilities from decision values computed without the intercept."""
+        return self._sigmoid(decisions + self.intercept)
+
     def proba_row(self, row: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
         """The probability for one article's `ArticleFeatures.row`."""
         columns, values, profile = row
@@ -117,7 +121,7 @@ class Classifier:
         head = self.heads[frame]
 
         def score(sentences: Sequence[tuple[list[str], list[str]]]) -> np.ndarray:
-            return head.proba_parts(*sentence_parts(self.features, sentences))
+            return head.proba_decisions(sentence_decisions(self.features, head.weights, sentences))
 
         return score
 
@@ -151,10 +155,18 @@ class Classifier:
             to_score.append(index)
         for index in to_score:  # one at a time: the pipeline's workers send one article per call
             [(title, body)] = to_inputs([(prepared[index][0], prepared[index][1])])
-            row = self.features.row(title, body)
+            row, words = self.features.row_and_tokens(title, body)
             relevance = self.heads["relevant"].proba_row(row)
-            results[index] = self._decide(body, prepared[index][2], relevance, row)
+            results[index] = self._decide(
+                body, prepared[index][2], relevance, row, self._evidence_words(body, words)
+            )
         return [result for result in results if result is not None]
+
+    def _evidence_words(self, body: str, words: list[str]) -> list[str] | None:
+        """The featurizer's tokens when they are exactly those of the evidence window (same
+        length read, and lower-casing kept every offset), else None (evidence tokenizes)."""
+        same_window = self.features.lexical_chars == EVIDENCE_CHARS
+        return words if same_window and (body.isascii() or len(body.lower()) == len(body)) else None
 
     def _unscored(self, status: str, language: str | None) -> Classification:
         return Classification(
@@ -168,7 +180,12 @@ class Classifier:
         )
 
     def _decide(
-        self, text: str, language: str, relevance: float, row: tuple[np.ndarray, np.ndarray, np.ndarray]
+        self,
+        text: str,
+        language: str,
+        relevance: float,
+        row: tuple[np.ndarray, np.ndarray, np.ndarray],
+        words: list[str] | None = None,
     ) -> Classification:
         relevant = relevance >= self.thresholds["relevant"]
         frames: dict[str, FrameResult] = {}
@@ -181,7 +198,7 @@ class Classifier:
             present = score >= self.thresholds[frame]
             evidence: tuple[str, ...] = ()
             if present:
-                split = split or split_for_evidence(text)
+                split = split or split_for_evidence(text, words)
                 evidence = find_evidence(split, self.sentence_scorer(frame), frame=frame)
             frames[frame] = FrameResult(present=present, score=score, evidence=evidence)
         return Classification(
