@@ -36,12 +36,14 @@ HELDOUT_FIELDS = (
 )
 
 DESCRIPTION = (
-    "A test set written for issue 9 by a separate writer who saw only LABELING.md and a list of "
+    "A test set written for issue 9 by separate writers who saw only LABELING.md and a list of "
     "situations (never the training corpus or the model), in the nine corpus languages: relevant "
     "coverage with and without each frame, passing mentions in long articles, look-alike "
     "processes, migration news without the compact, sovereignty debates on other subjects and "
-    "ordinary news. It is never used for training, thresholds, design choices or the retraining "
-    "gate; only aggregate scores are computed on it."
+    "ordinary news; a length-controlled supplement (long relevant articles, short passing "
+    "mentions) and a supplement of migration news, ordinary news and sovereignty debates on "
+    "other subjects (batches 30-32) were written the same way. It is never used for training, "
+    "thresholds, design choices or the retraining gate; only aggregate scores are computed on it."
 )
 CAVEAT = (
     "It is still synthetic: one writer's texts, not articles sampled from the web, so it measures "
