@@ -601,12 +601,12 @@ class Sentences:
                     self._full.append((p, s))
                     yield p, s
 
-    def may_use(self, paragraph: int, kind: str) -> bool:
-        """Whether a paragraph may use a kind's vocabulary (False means it certainly does not).
+    def may_use(self, text: str, kind: str) -> bool:
+        """Whether a paragraph or sentence may use a kind's vocabulary (False: it does not).
 
-        The text is tokenized once and its words of each kind collected; a paragraph holding
-        none of them as a substring cannot have a sentence of that kind, so evidence splits
-        and tokenizes the sentences of the other paragraphs only."""
+        The article is tokenized once and its words of each kind collected; a text holding
+        none of them as a substring cannot have a token of that kind, so evidence splits the
+        paragraphs, and tokenizes the sentences, that may carry the frame only."""
         if self._kind_words is None:
             found = (
                 self._words if self._words is not None else WORD.findall(self.text[:EVIDENCE_CHARS].lower())
@@ -617,17 +617,17 @@ class Sentences:
                 if word_kind:
                     by_kind.setdefault(word_kind, []).append(word)
             self._kind_words = {name: tuple(found) for name, found in by_kind.items()}
-        lowered = self._paragraphs[paragraph].lower()
+        lowered = text.lower()
         return any(word in lowered for word in self._kind_words.get(kind, ()))
 
     def _with_kind(self, kind: str, limit: int) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
-        for p in range(len(self._paragraphs)):
-            if not self.may_use(p, kind):
+        for p, paragraph in enumerate(self._paragraphs):
+            if not self.may_use(paragraph, kind):
                 continue
             for s, sentence in enumerate(self.sentences_of(p)):
                 full = len(sentence) >= MIN_SENTENCE_CHARS and _SENTENCE_END.search(sentence)
-                if full and kind in self.tokens_of((p, s))[1]:
+                if full and self.may_use(sentence, kind) and kind in self.tokens_of((p, s))[1]:
                     found.append((p, s))
                     if len(found) >= limit:
                         return found

@@ -9,6 +9,7 @@ from classifiers.aboutness import FEATURE_NAMES, analyse, find_mentions, sentenc
 from classifiers.corpus import LABELS
 from classifiers.features import to_inputs
 from classifiers.lexicon import UNANCHORED, WORD, find_anchors, passes_gate
+from classifiers.lexicon import token_kind as kind_of
 from classifiers.model import Classifier
 from classifiers.timing import ClassifyTiming, time_classification
 
@@ -103,3 +104,57 @@ def test_the_one_article_fast_path_gives_the_batch_path_s_probabilities(classifi
         batch = classifier.heads[label].proba_parts(words, profiles)
         single = [classifier.heads[label].proba_row(classifier.features.row(t, b)) for t, b in pairs]
         assert np.allclose(batch, single, atol=1e-6)
+
+
+def test_evidence_sentence_scores_equal_the_full_featurization_of_each_sentence(
+    classifier: Classifier,
+) -> None:
+    from classifiers.sentences import sentence_decisions, sentence_parts
+
+    sentences = [
+        (WORD.findall(text.lower()), [kind_of(t) for t in WORD.findall(text.lower())])
+        for text in (
+            "Our borders, our laws: Hungary will decide who enters, the minister said.",
+            "Mayors of Milan and Lisbon asked for a seat at the compact's review forum.",
+            "It rained.",
+        )
+    ]
+    for label in ("pro_city_inclusion", "sovereignty_framing"):
+        head = classifier.heads[label]
+        reference = head.proba_parts(*sentence_parts(classifier.features, sentences))
+        fast = head.proba_decisions(sentence_decisions(classifier.features, head.weights, sentences))
+        assert np.allclose(reference, fast, atol=1e-6)
+
+
+def test_evidence_reads_only_the_paragraphs_it_needs_and_still_picks_the_eager_rule_s_sentences() -> None:
+    from classifiers.evidence import (
+        _SENTENCE_END,
+        FRAME_KIND,
+        MAX_CANDIDATES,
+        MIN_SENTENCE_CHARS,
+        split_for_evidence,
+        split_into_sentences,
+    )
+
+    text = "\n".join(
+        [
+            "BRUSSELS — A short heading",
+            "The weather was mild. Markets were calm on Monday, traders said.",
+            "Mayors of twelve cities asked for a seat at the table of the compact review. They want in.",
+            "The minister said Hungary alone decides who enters its territory, not Geneva.",
+            *[f"Filler paragraph number {n} talks about trains and timetables at length." for n in range(30)],
+        ]
+    )
+    paragraphs = split_into_sentences(text)
+    full = [
+        (p, s)
+        for p, sentences in enumerate(paragraphs)
+        for s, sentence in enumerate(sentences)
+        if len(sentence) >= MIN_SENTENCE_CHARS and _SENTENCE_END.search(sentence)
+    ]
+    split = split_for_evidence(text)
+    for frame in ("pro_city_inclusion", "sovereignty_framing"):
+        kind = FRAME_KIND[frame]
+        with_kind = [w for w in full if kind in split.tokens_of(w)[1]]
+        assert split.candidates(kind) == (with_kind or full)[:MAX_CANDIDATES]
+    assert split.candidates("no-such-kind") == full[:MAX_CANDIDATES]
