@@ -13,36 +13,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alerts.digest import (
-    Digest,
-    Period,
-    address,
-    build_digest,
-    build_message,
-    digest_subject,
-    render_chart,
-    render_html,
-    zone,
-)
-from alerts.digest_period import scheduled_period
-from alerts.mailer import MailerError, SmtpConfig, send_messages
 from pipeline.errors import CompactwatchError, ConfigError
-from pipeline.records import StoredArticle
-from pipeline.settings import Settings, load_settings
-from pipeline.store import Store, open_store
-from pipeline.store.digest_queries import claim_digest, finish_digest
 
 try:  # typer ≥ 0.20 ships its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import UsageError  # type: ignore[no-redef]
+
+# The digest (Jinja2, its store queries: SQLAlchemy), the mailer, the settings and the store
+# are imported by the functions that use them: registering `digest` loads none of them.
+if TYPE_CHECKING:
+    from datetime import datetime
+    from email.message import EmailMessage
+
+    from alerts.digest import Digest, Period
+    from alerts.mailer import SmtpConfig
+    from pipeline.records import StoredArticle
+    from pipeline.settings import Settings
+    from pipeline.store import Store
 
 log = logging.getLogger("compactwatch")
 
@@ -72,6 +65,8 @@ def split_recipient(recipient: str) -> tuple[str, tuple[str, ...]]:
 
 def recipient_key(recipient: str) -> str:
     """The address part, lower-cased: `Jane <JANE@x.org>` and `jane@x.org` are one person."""
+    from alerts.digest import address
+
     return address(split_recipient(recipient)[0], what="recipient").addr_spec.lower()
 
 
@@ -113,6 +108,10 @@ def send_digest(
     Raises MailerError (one line) when the server cannot be reached or refuses the login;
     then nothing was sent and every claimed recipient is marked failed.
     """
+    from alerts.digest import build_digest, build_message, zone
+    from alerts.mailer import SmtpConfig, send_messages
+    from pipeline.store.digest_queries import claim_digest, finish_digest
+
     tz = zone(settings.timezone)
     start, end = period.bounds(tz)
     unique = {recipient_key(r): r for r in recipients}  # validates every address first
@@ -180,6 +179,8 @@ def send_digest(
 
 def write_preview(digest: Digest, path: Path, *, unsubscribe: str | None = None) -> tuple[Path, Path | None]:
     """Write FILE.html and, when there is a chart, FILE.png beside it (linked relatively)."""
+    from alerts.digest import render_chart, render_html
+
     path = path.expanduser()
     if path.suffix.lower() == ".png":
         raise UsageError("--preview wants an .html file name; the chart is written beside it as .png")
@@ -203,6 +204,9 @@ def resolve_period(
 ) -> Period:
     """--week 2026-W47, or by default the period of the latest scheduled send (the 7 full
     local days before it), the same definition the weekly job uses."""
+    from alerts.digest import Period, zone
+    from alerts.digest_period import scheduled_period
+
     if week is None:
         zone(tz_name)  # an unknown time zone is a one-line error before anything else
         return scheduled_period(day, at, tz_name, now)
@@ -234,7 +238,11 @@ def digest(
     """Build the weekly digest email: preview it as HTML, or send it (once per period)."""
     if preview is None and not send and not to:
         raise UsageError("nothing to do: give --preview FILE.html, --send or --to ADDRESS")
+    from alerts.digest import address, build_digest, digest_subject
+    from alerts.mailer import SmtpConfig
     from pipeline.runtime import configure_logging, console
+    from pipeline.settings import load_settings
+    from pipeline.store import open_store
 
     settings = load_settings()
     configure_logging(settings.log_level)
@@ -286,6 +294,8 @@ def _report(results: Sequence[RecipientResult], period: Period, console: object)
 
 def scheduled_send(store: Store, settings: Settings, period: Period) -> list[RecipientResult]:
     """The weekly job's body: send to the configured recipients; log, never raise."""
+    from alerts.mailer import MailerError
+
     try:
         results = send_digest(store, settings, period, settings.digest_recipients)
     except MailerError as error:

@@ -18,18 +18,20 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from classifiers.corpus import PARTS_DIR, build_corpus, load_corpus
-from classifiers.model import Classifier, get_classifier
-from classifiers.promote import retrain_with_gate
-from classifiers.train import CARD_FILE, MODEL_FILE, TrainReport
 from pipeline.errors import CompactwatchError, FetchError
-from pipeline.records import Classification
+
+# scikit-learn, scipy and skops come in through classifiers.model/train/promote: they are
+# imported by the commands that classify or train, not when the CLI starts.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from classifiers.model import Classifier
+    from classifiers.train import TrainReport
+    from pipeline.records import Classification
 
 BATCH = 64
 OUTPUT_KEYS = (
@@ -173,6 +175,8 @@ def classify(
     ]
     if len(chosen) != 1:
         raise typer.BadParameter("give exactly one of --jsonl, --text or --url")
+    from classifiers.model import get_classifier
+
     classifier = get_classifier(_model_dir())
     if jsonl is not None:
         for source in _open_input(jsonl):
@@ -207,8 +211,14 @@ def run_training(
     *, force: bool = False, out_dir: Path | None = None, console: Console | None = None
 ) -> TrainReport:
     """Rebuild the corpus from its parts, retrain if needed, record the evaluation."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from classifiers.corpus import PARTS_DIR, build_corpus, load_corpus
     from classifiers.evaluate import evaluate
     from classifiers.heldout import load_heldout
+    from classifiers.promote import retrain_with_gate
+    from classifiers.train import CARD_FILE, MODEL_FILE
 
     console = console or Console()
     out_dir = out_dir or _model_dir()

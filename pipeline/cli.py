@@ -10,11 +10,9 @@ import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from pipeline.errors import CompactwatchError
 
@@ -22,10 +20,14 @@ try:  # typer ≥ 0.20 ships its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer uses click itself
     import click.exceptions as click_errors  # type: ignore[no-redef]
-from pipeline.cycle_view import print_summary, run_cycle_with_progress
-from pipeline.runtime import Runtime, configure_logging, console
-from pipeline.settings import Settings, env_name, load_settings
-from pipeline.store import ArticleFilter
+
+if TYPE_CHECKING:
+    from pipeline.runtime import Runtime
+    from pipeline.settings import Settings
+
+# Start-up stays light: `--version`, `--help` and every command import the runtime (store,
+# fetcher, orchestrator), rich, the settings and the classifier only in the function bodies
+# that use them.
 
 app = typer.Typer(
     help="compactwatch: press monitoring of the UN migration compacts and cities' place in them.",
@@ -67,6 +69,9 @@ def _main_options(
 
 
 def _settings() -> Settings:
+    from pipeline.runtime import configure_logging
+    from pipeline.settings import load_settings
+
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     return settings
@@ -84,6 +89,7 @@ def run(
     web: Annotated[bool, typer.Option("--web", help="Also serve the analyst archive.")] = False,
 ) -> None:
     """Poll every feed on its schedule and relay alerts until Ctrl-C."""
+    from pipeline.runtime import Runtime, console
     from pipeline.scheduler import build_scheduler, run_until_stopped
 
     settings = _settings()
@@ -116,6 +122,7 @@ def run(
             relay_interval=settings.relay_interval,
             workers=settings.workers,
             extra_jobs=_extra_jobs(runtime, web),
+            status_minutes=settings.status_minutes,
         )
         console.print("running; press Ctrl-C to stop")
         try:
@@ -140,6 +147,9 @@ def once(
     force: Annotated[bool, typer.Option("--force", help="Poll every feed, even those backing off.")] = False,
 ) -> None:
     """Run one full cycle (poll, fetch, classify, store, alert), print a summary, exit."""
+    from pipeline.cycle_view import print_summary, run_cycle_with_progress
+    from pipeline.runtime import Runtime, console
+
     settings = _settings()
     runtime = Runtime.open(settings)
     due = runtime.store.due_feeds(datetime.now(UTC) + timedelta(days=3650) if force else None)
@@ -161,6 +171,11 @@ def once(
 @feeds_app.command("list")
 def feeds_list() -> None:
     """Every feed with its health, failing ones first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from pipeline.runtime import Runtime, console
+
     runtime = Runtime.open(_settings())
     table = Table(show_lines=False)  # fits 80 columns: long names and errors wrap, nothing is cut
     table.add_column("feed", ratio=1, min_width=8, overflow="fold")
@@ -190,6 +205,7 @@ def feeds_import(
     """Add the feeds of an OPML file to feeds.yaml, skipping ones already there."""
     from pipeline.feeds_config import dump_feeds, load_feeds
     from pipeline.opml import merge_feeds, parse_opml
+    from pipeline.runtime import console
 
     settings = _settings()
     existing = load_feeds(settings.feeds) if settings.feeds.exists() else []
@@ -208,6 +224,7 @@ def feeds_export(
     """Write feeds.yaml as OPML 2.0 for any feed reader."""
     from pipeline.feeds_config import load_feeds
     from pipeline.opml import export_opml
+    from pipeline.runtime import console
 
     settings = _settings()
     text = export_opml(load_feeds(settings.feeds))
@@ -236,6 +253,11 @@ def articles(
     """Recent articles with their labels (analyst corrections marked *)."""
     if frame not in (None, "pro_city_inclusion", "sovereignty_framing"):
         raise typer.BadParameter("use pro_city_inclusion or sovereignty_framing", param_hint="--frame")
+    from rich.table import Table
+
+    from pipeline.runtime import Runtime, console
+    from pipeline.store import ArticleFilter
+
     runtime = Runtime.open(_settings())
     rows = runtime.store.articles(
         ArticleFilter(relevant=relevant, frame=frame, since=parse_since(since), limit=limit)
@@ -290,6 +312,11 @@ def alerts_list(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """Alerts in the outbox with their delivery status."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from pipeline.runtime import Runtime, console
+
     runtime = Runtime.open(_settings())
     rows = runtime.store.alerts(status=("failed", "unknown") if failed else None, limit=limit)
     table = Table()
@@ -314,6 +341,7 @@ def alerts_test(
 ) -> None:
     """Show which routes an article matches, and why (routing file or the default route)."""
     from alerts.routing import RoutingInput, route_article
+    from pipeline.runtime import Runtime, console
 
     runtime = Runtime.open(_settings())
     article = runtime.store.article(article_id)
@@ -334,6 +362,10 @@ def alerts_test(
 @app.command()
 def stories(limit: Annotated[int, typer.Option(min=1, max=500)] = 20) -> None:
     """Stories carried by more than one outlet (syndicated copies, near-duplicates)."""
+    from rich.table import Table
+
+    from pipeline.runtime import Runtime, console
+
     runtime = Runtime.open(_settings())
     table = Table()
     for column in ("story", "articles", "title", "outlets"):
@@ -352,6 +384,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default COMPACTWATCH_WEB_PORT).")] = None,
 ) -> None:
     """Serve the analyst archive and Slack's interactivity endpoint (/slack/actions)."""
+    from pipeline.runtime import Runtime
     from pipeline.web import serve_web
 
     settings = _settings()
@@ -366,6 +399,7 @@ def sessions_revoke(
     user: Annotated[str | None, typer.Option("--user", help="End this analyst's sessions.")] = None,
 ) -> None:
     """Log people out of the archive now (a copied session cookie stops working at once)."""
+    from pipeline.runtime import Runtime, console
     from pipeline.store.sessions import revoke_sessions
 
     if all_ == (user is not None):
@@ -377,6 +411,10 @@ def sessions_revoke(
 @sessions_app.command("list")
 def sessions_list() -> None:
     """Archive sessions that are open now: who, how they logged in, since when."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from pipeline.runtime import Runtime, console
     from pipeline.store.sessions import standing_sessions
 
     rows = standing_sessions(Runtime.open(_settings()).store)
@@ -393,6 +431,7 @@ def sessions_list() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (also done automatically on start)."""
+    from pipeline.runtime import console
     from pipeline.store import open_store
 
     settings = _settings()
@@ -403,6 +442,11 @@ def db_upgrade() -> None:
 @app.command("settings")
 def show_settings() -> None:
     """Print every setting, its environment variable and its effective value (secrets hidden)."""
+    from rich.table import Table
+
+    from pipeline.runtime import console
+    from pipeline.settings import Settings, env_name
+
     settings = _settings()
     table = Table()
     for column in ("environment variable", "value", "meaning"):

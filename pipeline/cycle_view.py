@@ -6,14 +6,18 @@ is why it lives in neither: the demo must not import the CLI that registers it.
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from pipeline.records import CycleSummary
-from pipeline.runtime import Runtime, console
+if TYPE_CHECKING:  # the runtime (store, fetcher, orchestrator) is imported only when a cycle runs
+    from pipeline.records import CycleSummary
+    from pipeline.runtime import Runtime
 
 
 def run_cycle_with_progress(runtime: Runtime, due: list) -> CycleSummary:  # type: ignore[type-arg]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipeline.runtime import console
+
     with (
         runtime.orchestrator() as orchestrator,
         Progress(
@@ -30,6 +34,10 @@ def run_cycle_with_progress(runtime: Runtime, due: list) -> CycleSummary:  # typ
 
 
 def print_summary(summary: CycleSummary, sent: int, pending: int) -> None:
+    from rich.table import Table
+
+    from pipeline.runtime import console
+
     # Feeds, articles and alerts as three short rows: readable in 80 columns (eight columns
     # side by side would cut their headings).
     table = Table(title="compactwatch cycle", show_header=False)

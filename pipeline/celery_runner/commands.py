@@ -6,15 +6,18 @@ Imported only when one of these commands runs, so the local default never loads 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.runtime import configure_logging
-from pipeline.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 
 def _settings() -> Settings:
+    from pipeline.runtime import configure_logging
+    from pipeline.settings import load_settings
+
     settings = load_settings()
     configure_logging(settings.log_level)
     return settings
