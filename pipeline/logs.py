@@ -94,8 +94,8 @@ def failure_category(reason: str) -> str:
     return "other"
 
 
-def cycle_line(summary: CycleSummary, alerts_sent: int) -> str:
-    """`12/20 feeds ok, 8 failed (DNS 6, timeout 2); 14 new, 3 relevant, 3 alerts sent`."""
+def feeds_and_articles(summary: CycleSummary) -> str:
+    """`12/20 feeds ok, 8 failed (DNS 6, timeout 2); 14 new, 3 relevant`."""
     fine = summary.feeds_ok + summary.feeds_unchanged
     total = fine + len(summary.failures)
     line = f"{fine}/{total} feeds ok"
@@ -103,10 +103,12 @@ def cycle_line(summary: CycleSummary, alerts_sent: int) -> str:
         kinds = Counter(failure_category(reason) for _, reason in summary.failures)
         detail = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
         line += f", {len(summary.failures)} failed ({detail})"
-    return (
-        f"{line}; {summary.new_articles} new, {summary.relevant} relevant, "
-        f"{alerts_sent} alert{'' if alerts_sent == 1 else 's'} sent"
-    )
+    return f"{line}; {summary.new_articles} new, {summary.relevant} relevant"
+
+
+def cycle_line(summary: CycleSummary, alerts_sent: int) -> str:
+    """`12/20 feeds ok, 8 failed (DNS 6, timeout 2); 14 new, 3 relevant, 3 alerts sent`."""
+    return f"{feeds_and_articles(summary)}, {alerts_sent} alert{'' if alerts_sent == 1 else 's'} sent"
 
 
 def offline_warning(summary: CycleSummary) -> str | None:

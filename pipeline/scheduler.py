@@ -1,7 +1,8 @@
 """`compactwatch run`: APScheduler drives the orchestrator; the stages know nothing of it.
 
 One job per feed at its interval (with jitter so feeds on one host spread out), the alert
-relay every few seconds, and optional extra jobs (the weekly digest). Every job has
+relay every few seconds, a status line every few minutes (`pipeline.run_status`), and
+optional extra jobs (the weekly digest). Every job has
 max_instances=1 (an overrunning poll is skipped, never doubled) and coalesce=True (a
 scheduler that was asleep runs a missed job once, not N times).
 """
@@ -22,12 +23,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.orchestrator import Orchestrator
 from pipeline.records import FeedConfig
+from pipeline.run_status import RunTally, log_status
 from pipeline.store import Store
 
 log = logging.getLogger("compactwatch")
 
 
-def poll_if_due(orchestrator: Orchestrator, store: Store, feed_name: str) -> None:
+def poll_if_due(
+    orchestrator: Orchestrator, store: Store, feed_name: str, tally: RunTally | None = None
+) -> None:
     """Job body: poll the feed unless it is backing off after failures."""
     found = store.feed(feed_name)
     if found is None:
@@ -37,6 +41,8 @@ def poll_if_due(orchestrator: Orchestrator, store: Store, feed_name: str) -> Non
     if not any(f.name == feed_name for f, _ in due):
         return
     outcome = orchestrator.process_feed(feed, state)
+    if tally is not None:
+        tally.add(outcome)
     if outcome.new_articles:
         log.info(
             "feed %s: %d new, %d relevant, %d alerts queued",
@@ -56,6 +62,7 @@ def build_scheduler(
     relay_interval: int,
     workers: int,
     extra_jobs: Callable[[BackgroundScheduler], None] | None = None,
+    status_minutes: int = 10,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         executors={"default": APThreadPool(max_workers=workers + 1)},
@@ -64,6 +71,7 @@ def build_scheduler(
     )
     now = datetime.now(UTC)
     rng = random.Random()
+    tally = RunTally() if status_minutes > 0 else None
     for feed in feeds:
         if not feed.enabled:
             continue
@@ -71,7 +79,7 @@ def build_scheduler(
         scheduler.add_job(
             poll_if_due,
             IntervalTrigger(seconds=interval, jitter=min(120, interval // 10)),
-            args=(orchestrator, store, feed.name),
+            args=(orchestrator, store, feed.name, tally),
             id=f"feed:{feed.name}",
             name=f"poll {feed.name}",
             next_run_time=now + timedelta(seconds=rng.uniform(0, min(20, interval / 4))),
@@ -87,6 +95,21 @@ def build_scheduler(
         misfire_grace_time=relay_interval * 4,
         replace_existing=True,
     )
+    if tally is not None:
+
+        def next_poll() -> datetime | None:
+            times = [job.next_run_time for job in scheduler.get_jobs() if job.id.startswith("feed:")]
+            return min((t for t in times if t is not None), default=None)
+
+        scheduler.add_job(
+            log_status,
+            IntervalTrigger(minutes=status_minutes),
+            args=(tally, lambda: store.alert_counts().get("pending", 0), next_poll),
+            id="status",
+            name="status line",
+            misfire_grace_time=60,
+            replace_existing=True,
+        )
     if extra_jobs:
         extra_jobs(scheduler)
     return scheduler

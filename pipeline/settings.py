@@ -160,6 +160,9 @@ class Settings(BaseSettings):
         None, description="Slack channel for broken/silent feed warnings (empty = the alert channel)."
     )
     relay_interval: int = Field(15, gt=0, description="Seconds between two runs of the alert relay.")
+    status_minutes: int = Field(
+        10, ge=0, le=1440, description="Minutes between two status lines of `run` in its log (0 = none)."
+    )
     alert_max_attempts: int = Field(
         8, gt=0, description="Transient Slack failures tolerated before an alert is marked failed."
     )
