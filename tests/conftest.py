@@ -16,9 +16,18 @@ import psycopg
 import pytest
 
 from alerts.local_slack import LocalSlack
+from pipeline.fetcher import FetchOptions
 from pipeline.localserver import LocalServer
+from pipeline.orchestrator import CycleOptions, Orchestrator, single_channel
 from pipeline.store import Store, open_store
 from tests.browser_gate import pytest_runtest_makereport, pytest_terminal_summary  # noqa: F401 (hooks)
+
+# Polling only (feeds, no article pages), loopback allowed: the options of the polling tests.
+POLL_ONLY = CycleOptions(
+    fetch=FetchOptions(timeout=2.0, connect_timeout=1.0, max_bytes=1024 * 1024, allow_private_networks=True),
+    fetch_articles=False,
+    workers=4,
+)
 
 PG_DSN = os.environ.get("COMPACTWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
@@ -98,3 +107,12 @@ def classifier():  # type: ignore[no-untyped-def]
     from classifiers.model import load_classifier
 
     return load_classifier(REPO / "models")
+
+
+@pytest.fixture
+def feed_orchestrator(sqlite_store: Store, classifier) -> Iterator[Orchestrator]:  # type: ignore[no-untyped-def]
+    """An orchestrator that polls feeds (no article pages) into SQLite, alerting to #alerts."""
+    with Orchestrator(
+        sqlite_store, classifier.classify, POLL_ONLY, single_channel("#alerts"), extract_in_processes=False
+    ) as orchestrator:
+        yield orchestrator

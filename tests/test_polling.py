@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,21 +13,15 @@ from pipeline.fetcher import FetchOptions, GuardedFetcher
 from pipeline.localserver import LocalServer
 from pipeline.orchestrator import CycleOptions, Orchestrator, single_channel
 from pipeline.store import Store
+from tests.conftest import POLL_ONLY
 from tests.factories import add_feed, rss
 
-OPTIONS = CycleOptions(
-    fetch=FetchOptions(timeout=2.0, connect_timeout=1.0, max_bytes=1024 * 1024, allow_private_networks=True),
-    fetch_articles=False,
-    workers=4,
-)
+OPTIONS = POLL_ONLY
 
 
 @pytest.fixture
-def orchestrator(sqlite_store: Store, classifier) -> Iterator[Orchestrator]:  # type: ignore[no-untyped-def]
-    with Orchestrator(
-        sqlite_store, classifier.classify, OPTIONS, single_channel("#alerts"), extract_in_processes=False
-    ) as o:
-        yield o
+def orchestrator(feed_orchestrator: Orchestrator) -> Orchestrator:
+    return feed_orchestrator
 
 
 def poll(store: Store, orchestrator: Orchestrator, url: str, name: str = "Feed") -> dict[str, object]:

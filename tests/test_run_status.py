@@ -4,32 +4,14 @@ no feed could be reached, as `once` does at the end of its cycle."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
-import pytest
-
-from pipeline.fetcher import FetchOptions
 from pipeline.localserver import LocalServer
-from pipeline.orchestrator import CycleOptions, Orchestrator, single_channel
+from pipeline.orchestrator import Orchestrator
 from pipeline.records import FeedConfig
 from pipeline.run_status import RunTally, status_lines
 from pipeline.scheduler import build_scheduler
 from pipeline.store import Store
 from tests.factories import rss
-
-OPTIONS = CycleOptions(
-    fetch=FetchOptions(timeout=2.0, connect_timeout=1.0, max_bytes=1024 * 1024, allow_private_networks=True),
-    fetch_articles=False,
-    workers=2,
-)
-
-
-@pytest.fixture
-def orchestrator(sqlite_store: Store, classifier) -> Iterator[Orchestrator]:  # type: ignore[no-untyped-def]
-    with Orchestrator(
-        sqlite_store, classifier.classify, OPTIONS, single_channel("#alerts"), extract_in_processes=False
-    ) as o:
-        yield o
 
 
 def run_jobs_once(orchestrator: Orchestrator, store: Store, feeds: list[FeedConfig]) -> list[str]:
@@ -55,7 +37,7 @@ def run_jobs_once(orchestrator: Orchestrator, store: Store, feeds: list[FeedConf
 
 
 def test_run_logs_one_status_line_with_feeds_articles_and_alerts_since_the_last(
-    site: LocalServer, sqlite_store: Store, orchestrator: Orchestrator
+    site: LocalServer, sqlite_store: Store, feed_orchestrator: Orchestrator
 ) -> None:
     items = [
         (f"Mayors want a seat at the compact review, part {i}", site.url(f"/a/{i}"), "Summary.")
@@ -65,7 +47,7 @@ def test_run_logs_one_status_line_with_feeds_articles_and_alerts_since_the_last(
     site.route("/bad", body="boom", status=500)
     feeds = [FeedConfig("Good", site.url("/good")), FeedConfig("Bad", site.url("/bad"))]
 
-    lines = run_jobs_once(orchestrator, sqlite_store, feeds)
+    lines = run_jobs_once(feed_orchestrator, sqlite_store, feeds)
 
     status = [line for line in lines if "last " in line and " min: " in line]
     assert len(status) == 1
@@ -77,11 +59,11 @@ def test_run_logs_one_status_line_with_feeds_articles_and_alerts_since_the_last(
 
 
 def test_run_warns_when_no_feed_could_be_reached_in_a_window(
-    sqlite_store: Store, orchestrator: Orchestrator
+    sqlite_store: Store, feed_orchestrator: Orchestrator
 ) -> None:
     feeds = [FeedConfig(f"Outlet {n}", f"https://newsroom-{n}.invalid/feed.xml") for n in range(2)]
 
-    lines = run_jobs_once(orchestrator, sqlite_store, feeds)
+    lines = run_jobs_once(feed_orchestrator, sqlite_store, feeds)
 
     assert "WARNING 0/2 feeds reachable: is this machine offline?" in lines
 
