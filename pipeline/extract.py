@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import unescape
 from types import FrameType
@@ -30,20 +31,41 @@ class ExtractionTimeout(BaseException):
     `Exception` in places and would otherwise swallow it and carry on."""
 
 
+# If the first timeout exception is swallowed (a signal handler that lands while Python runs a
+# __del__ or a GC callback has its exception printed and ignored), ask again this much later.
+_RETRY_SECONDS = 0.1
+
+
+@dataclass
+class _Limit:
+    """One time limit's state: inside it (`active`) and whether it ran out (`expired`)."""
+
+    active: bool = True
+    expired: bool = False
+
+
 @contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def _time_limit(seconds: float) -> Iterator[_Limit]:
+    """Raise ExtractionTimeout in the body after `seconds` (main thread only), again every
+    _RETRY_SECONDS until it ends, and record that it ran out even if every raise was lost."""
+    limit = _Limit()
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
+        yield limit
         return
 
     def _expired(_signum: int, _frame: FrameType | None) -> None:
+        if not limit.active:
+            return
+        limit.expired = True
+        signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
         raise ExtractionTimeout
 
     previous = signal.signal(signal.SIGALRM, _expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield limit
     finally:
+        limit.active = False  # first: a signal arriving from here on does nothing
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
@@ -55,7 +77,7 @@ def extract_article(html: bytes | str, url: str, *, timeout: float = 15.0) -> Ex
     if "<" not in html[:5000]:
         return Extraction(status="not_html", title="", text="", detail="the page is not HTML")
     try:
-        with _time_limit(timeout):
+        with _time_limit(timeout) as limit:
             raw = trafilatura.extract(
                 html,
                 url=url,
@@ -66,6 +88,8 @@ def extract_article(html: bytes | str, url: str, *, timeout: float = 15.0) -> Ex
                 favor_precision=True,
                 deduplicate=True,
             )
+        if limit.expired:  # every raise was swallowed somewhere, and the extraction went on
+            raise ExtractionTimeout
     except ExtractionTimeout:
         return Extraction(
             status="timeout", title="", text="", detail=f"extraction took longer than {timeout:g}s"
