@@ -74,14 +74,7 @@ class OutboxStore(StoreBase):
             session.execute(
                 update(AlertRow)
                 .where(AlertRow.id == alert_id)
-                .values(
-                    status="sent",
-                    slack_ts=ts,
-                    slack_channel_id=channel_id,
-                    sent_at=utcnow(),
-                    lease_until=None,
-                    last_error=None,
-                )
+                .values(**_delivered(ts, channel_id), last_error=None)
             )
 
     def mark_alert_console(self, alert_id: int) -> None:
@@ -200,14 +193,7 @@ class OutboxStore(StoreBase):
             session.execute(
                 update(AlertRow)
                 .where(AlertRow.id.in_(list(alert_ids)))
-                .values(
-                    status="sent",
-                    slack_ts=ts,
-                    slack_channel_id=channel_id,
-                    sent_at=utcnow(),
-                    lease_until=None,
-                    payload={"summary_ts": ts},
-                )
+                .values(**_delivered(ts, channel_id), payload={"summary_ts": ts})
             )
 
     def transition_feed_warning(
@@ -240,7 +226,22 @@ class OutboxStore(StoreBase):
 
     def enqueue_ops_message(self, *, channel: str, kind: str, dedupe_key: str, text: str) -> bool:
         """An operational message (feed warning/recovery) in the same outbox as alerts."""
-        now = utcnow()
+        return self.enqueue_once(dedupe_key=dedupe_key, kind=kind, channel=channel, payload={"text": text})
+
+    def enqueue_once(
+        self,
+        *,
+        dedupe_key: str,
+        kind: str,
+        channel: str,
+        payload: dict[str, object],
+        route: str | None = None,
+        not_before: datetime | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Queue one outbox message in its own transaction, unless a message with the same
+        `dedupe_key` exists (False then: a second relay or a rerun adds nothing)."""
+        now = now or utcnow()
         try:
             with self.writing() as session:
                 if session.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == dedupe_key)):
@@ -250,9 +251,10 @@ class OutboxStore(StoreBase):
                         dedupe_key=dedupe_key,
                         kind=kind,
                         channel=channel,
-                        payload={"text": text},
+                        route=route,
+                        payload=payload,
                         status="pending",
-                        next_attempt_at=now,
+                        next_attempt_at=not_before or now,
                         created_at=now,
                     )
                 )
@@ -327,6 +329,17 @@ class OutboxStore(StoreBase):
                 }
                 for a, title in session.execute(query).all()
             ]
+
+
+def _delivered(ts: str | None, channel_id: str | None) -> dict[str, object]:
+    """The columns of an alert that reached Slack (alone or inside a burst summary)."""
+    return {
+        "status": "sent",
+        "slack_ts": ts,
+        "slack_channel_id": channel_id,
+        "sent_at": utcnow(),
+        "lease_until": None,
+    }
 
 
 def _claimed(row: AlertRow) -> AlertMessage:

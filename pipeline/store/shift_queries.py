@@ -256,24 +256,12 @@ def enqueue_brief(
     store: Store, *, day: str, target: AlertTarget, payload: dict[str, object], now: datetime | None = None
 ) -> bool:
     """Queue one route's daily brief for `day`; False when it was queued before."""
-    now = now or utcnow()
-    key = f"brief:{day}:{target.channel}"
-    try:
-        with store.writing() as session:
-            if session.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == key)):
-                return False
-            session.add(
-                AlertRow(
-                    dedupe_key=key,
-                    kind="daily_brief",
-                    channel=target.channel,
-                    route=target.route,
-                    payload=payload,
-                    status="pending",
-                    next_attempt_at=target.not_before or now,
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    return store.enqueue_once(
+        dedupe_key=f"brief:{day}:{target.channel}",
+        kind="daily_brief",
+        channel=target.channel,
+        route=target.route,
+        payload=payload,
+        not_before=target.not_before,
+        now=now,
+    )
